@@ -1,0 +1,1 @@
+//! sijill-server

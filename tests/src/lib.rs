@@ -1,0 +1,1 @@
+//! End-to-end tests: drive the built `sijill` binary and server as a user would.
