@@ -1,0 +1,649 @@
+//! The registry state: every entity, the indexes that keep rules and queries off full scans,
+//! and what each log position did (so a retraction can be undone exactly).
+//!
+//! Architecture invariant: `Registry` is built only by [`crate::apply`]; nothing outside this
+//! crate can mutate it. Cloning is O(1): every collection is a persistent map or vector
+//! (`imbl`) and entities sit behind `Arc`, so the engine can snapshot per batch and hand
+//! readers an immutable copy while the writer moves on.
+
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
+
+use imbl::shared_ptr::DefaultSharedPtr;
+use imbl::{OrdMap, Vector};
+
+use crate::date::EdtfDate;
+use crate::ids::{
+    AreaId, AssemblyId, BodyId, EntityId, EntityKind, EntityRef, Handle, MandateId, PersonId,
+    PostId,
+};
+use crate::list::IdList;
+use crate::names::{Code, Names, Note};
+use crate::search::NameIndex;
+use crate::values::{
+    Appointer, AreaKind, AssemblyKind, Basis, BodyKind, Constituency, DateField, EndReason, Gender,
+    Seats, Vote,
+};
+
+/// A fast, deterministic hasher for keys the registry mints or validates (UUIDs, handles):
+/// FxHash's mixing step with a final avalanche, so low bits are usable by the hash trie.
+#[derive(Default, Clone, Copy)]
+pub struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+            self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn write_isize(&mut self, n: isize) {
+        self.write_u64(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        // murmur3's fmix64
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
+    }
+}
+
+/// A persistent hash map keyed by ids or handles.
+pub(crate) type KeyMap<K, V> =
+    imbl::GenericHashMap<K, V, BuildHasherDefault<KeyHasher>, DefaultSharedPtr>;
+
+/// A value that took effect from a date, recorded at a log position. Spans of one entity are
+/// kept sorted by `since` (unknown first), ties in log order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dated<T> {
+    pub since: Option<EdtfDate>,
+    pub value: T,
+    pub position: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Area {
+    pub id: AreaId,
+    pub handle: Handle,
+    pub name: Names,
+    pub kind: AreaKind,
+    pub parent: Option<AreaId>,
+    pub code: Option<Code>,
+    pub children: IdList<AreaId>,
+    /// Positions of the events that concern it (see [`Registry::positions_of`]).
+    pub history: IdList<u64>,
+    pub recorded_at: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Person {
+    pub id: PersonId,
+    pub handle: Handle,
+    pub name: Names,
+    pub gender: Option<Gender>,
+    /// Every mandate the person holds or held, in log order.
+    pub mandates: IdList<MandateId>,
+    pub attended: IdList<AssemblyId>,
+    /// Positions of the events that concern it (see [`Registry::positions_of`]).
+    pub history: IdList<u64>,
+    pub recorded_at: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dissolution {
+    pub on: EdtfDate,
+    pub note: Option<Note>,
+    pub position: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Body {
+    pub id: BodyId,
+    pub handle: Handle,
+    pub kind: BodyKind,
+    pub area: Option<AreaId>,
+    pub founded_on: Option<EdtfDate>,
+    pub dissolution: Option<Dissolution>,
+    /// Names over time; the founding name's `since` is `founded_on`.
+    pub names: Vector<Dated<Names>>,
+    /// Parents over time (`None`: a root); the founding parent's `since` is `founded_on`.
+    pub parents: Vector<Dated<Option<BodyId>>>,
+    /// Every body that has or had this one as a parent.
+    pub children: IdList<BodyId>,
+    pub posts: IdList<PostId>,
+    pub mandates: IdList<MandateId>,
+    pub assemblies: IdList<AssemblyId>,
+    /// Positions of the events that concern it (see [`Registry::positions_of`]).
+    pub history: IdList<u64>,
+    pub recorded_at: u64,
+}
+
+impl Body {
+    /// The current name: the latest span's.
+    pub fn name(&self) -> &Names {
+        &self
+            .names
+            .back()
+            .expect("a body is founded with a name")
+            .value
+    }
+
+    /// The current parent: the latest span's.
+    pub fn parent(&self) -> Option<BodyId> {
+        self.parents.back().and_then(|span| span.value)
+    }
+
+    pub fn is_dissolved(&self) -> bool {
+        self.dissolution.is_some()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Abolition {
+    pub on: EdtfDate,
+    pub position: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Post {
+    pub id: PostId,
+    pub handle: Handle,
+    pub body: BodyId,
+    pub title: Names,
+    pub seats: Seats,
+    pub established_on: Option<EdtfDate>,
+    pub abolition: Option<Abolition>,
+    pub mandates: IdList<MandateId>,
+    /// Where each mandate may sit in time, kept beside the ids so that the seats rule and
+    /// rosters scan one short list instead of looking every mandate up.
+    pub(crate) slots: IdList<Slot>,
+    /// Positions of the events that concern it (see [`Registry::positions_of`]).
+    pub history: IdList<u64>,
+    pub recorded_at: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttendanceEntry {
+    pub person: PersonId,
+    pub capacity: Option<Note>,
+    pub position: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolution {
+    pub title: Names,
+    pub text: Option<Note>,
+    pub vote: Vote,
+    pub position: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Assembly {
+    pub id: AssemblyId,
+    pub handle: Handle,
+    pub body: BodyId,
+    pub kind: AssemblyKind,
+    pub ordinal: Option<u32>,
+    pub held_on: EdtfDate,
+    pub venue: Option<Names>,
+    pub name: Option<Names>,
+    /// Shared entries keep the assembly small: most assemblies record neither.
+    pub attendance: IdList<Arc<AttendanceEntry>>,
+    pub resolutions: IdList<Arc<Resolution>>,
+    /// Mandates decided at this assembly.
+    pub mandates: IdList<MandateId>,
+    /// Positions of the events that concern it (see [`Registry::positions_of`]).
+    pub history: IdList<u64>,
+    pub recorded_at: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MandateEnd {
+    pub on: EdtfDate,
+    pub reason: EndReason,
+    pub position: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mandate {
+    pub id: MandateId,
+    pub handle: Option<Handle>,
+    pub person: PersonId,
+    pub post: PostId,
+    pub body: BodyId,
+    pub from: EdtfDate,
+    pub end: Option<MandateEnd>,
+    pub basis: Basis<Appointer>,
+    pub assembly: Option<AssemblyId>,
+    pub constituency: Option<Constituency>,
+    /// Positions of the events that concern it (see [`Registry::positions_of`]).
+    pub history: IdList<u64>,
+    pub recorded_at: u64,
+}
+
+impl Mandate {
+    pub fn to(&self) -> Option<&EdtfDate> {
+        self.end.as_ref().map(|end| &end.on)
+    }
+}
+
+/// A mandate's possible days on its post: `[lo, hi)` in day numbers (see `span.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Slot {
+    pub mandate: MandateId,
+    pub lo: i32,
+    pub hi: i32,
+}
+
+/// What the event at a log position did: enough to name its type, list what it concerned
+/// and undo it, without keeping the event itself in memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Effect {
+    Created(EntityId),
+    Renamed(BodyId),
+    Moved(BodyId),
+    Dissolved(BodyId),
+    Abolished(PostId),
+    Attended(AssemblyId),
+    Resolved(AssemblyId),
+    Ended(MandateId),
+    NameCorrected(EntityId),
+    DateCorrected(EntityId, DateField),
+    ConstituencyCorrected(MandateId),
+    Retraction(u64),
+}
+
+impl Effect {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Effect::Created(id) => match id.kind() {
+                EntityKind::Area => "area_registered",
+                EntityKind::Person => "person_registered",
+                EntityKind::Body => "body_founded",
+                EntityKind::Post => "post_established",
+                EntityKind::Assembly => "assembly_convened",
+                EntityKind::Mandate => "mandate_started",
+            },
+            Effect::Renamed(_) => "body_renamed",
+            Effect::Moved(_) => "body_moved",
+            Effect::Dissolved(_) => "body_dissolved",
+            Effect::Abolished(_) => "post_abolished",
+            Effect::Attended(_) => "attendance_recorded",
+            Effect::Resolved(_) => "resolution_adopted",
+            Effect::Ended(_) => "mandate_ended",
+            Effect::NameCorrected(_) => "name_corrected",
+            Effect::DateCorrected(..) => "date_corrected",
+            Effect::ConstituencyCorrected(_) => "constituency_corrected",
+            Effect::Retraction(_) => "event_retracted",
+        }
+    }
+}
+
+/// Values replaced by corrections of one field, oldest first: (position of the correction,
+/// the value it replaced).
+pub(crate) type CorrectionStack<T> = Vector<(u64, T)>;
+
+/// The state of one registry: a pure fold of its log. See the module docs.
+#[derive(Clone, Default)]
+pub struct Registry {
+    pub(crate) position: u64,
+    pub(crate) handles: KeyMap<Handle, EntityId>,
+    pub(crate) areas: KeyMap<AreaId, Arc<Area>>,
+    pub(crate) people: KeyMap<PersonId, Arc<Person>>,
+    pub(crate) bodies: KeyMap<BodyId, Arc<Body>>,
+    pub(crate) posts: KeyMap<PostId, Arc<Post>>,
+    pub(crate) assemblies: KeyMap<AssemblyId, Arc<Assembly>>,
+    pub(crate) mandates: KeyMap<MandateId, Arc<Mandate>>,
+    /// The histories of retracted entities, which outlive them for the audit trail.
+    pub(crate) tombstones: KeyMap<EntityId, IdList<u64>>,
+    /// `log[p - 1]` is what position `p` did.
+    pub(crate) log: Vector<Effect>,
+    /// Retracted position -> the position of its retraction.
+    pub(crate) retracted: OrdMap<u64, u64>,
+    /// Values replaced by corrections, oldest first: (position of the correction, previous).
+    pub(crate) name_corrections: OrdMap<EntityId, CorrectionStack<Option<Names>>>,
+    pub(crate) date_corrections: OrdMap<(EntityId, DateField), CorrectionStack<Option<EdtfDate>>>,
+    pub(crate) constituency_corrections: OrdMap<MandateId, CorrectionStack<Option<Constituency>>>,
+    /// Names of people, bodies, areas and posts, folded for search.
+    pub(crate) search: NameIndex<EntityId>,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry")
+            .field("position", &self.position)
+            .field("areas", &self.areas.len())
+            .field("people", &self.people.len())
+            .field("bodies", &self.bodies.len())
+            .field("posts", &self.posts.len())
+            .field("assemblies", &self.assemblies.len())
+            .field("mandates", &self.mandates.len())
+            .finish()
+    }
+}
+
+impl Registry {
+    /// An empty registry, at position 0.
+    pub fn new() -> Registry {
+        Registry::default()
+    }
+
+    /// Builds the state from a log, in order.
+    pub fn replay<'a>(events: impl IntoIterator<Item = &'a crate::Event>) -> Registry {
+        let mut registry = Registry::new();
+        for event in events {
+            crate::apply(&mut registry, event);
+        }
+        registry
+    }
+
+    /// The number of events applied: the log position this state reflects.
+    pub fn position(&self) -> u64 {
+        self.position
+    }
+
+    pub fn area(&self, id: AreaId) -> Option<&Area> {
+        self.areas.get(&id).map(|a| &**a)
+    }
+
+    pub fn person(&self, id: PersonId) -> Option<&Person> {
+        self.people.get(&id).map(|p| &**p)
+    }
+
+    pub fn body(&self, id: BodyId) -> Option<&Body> {
+        self.bodies.get(&id).map(|b| &**b)
+    }
+
+    pub fn post(&self, id: PostId) -> Option<&Post> {
+        self.posts.get(&id).map(|p| &**p)
+    }
+
+    pub fn assembly(&self, id: AssemblyId) -> Option<&Assembly> {
+        self.assemblies.get(&id).map(|a| &**a)
+    }
+
+    pub fn mandate(&self, id: MandateId) -> Option<&Mandate> {
+        self.mandates.get(&id).map(|m| &**m)
+    }
+
+    pub fn areas(&self) -> impl Iterator<Item = &Area> {
+        self.areas.values().map(|a| &**a)
+    }
+
+    pub fn people(&self) -> impl Iterator<Item = &Person> {
+        self.people.values().map(|p| &**p)
+    }
+
+    pub fn bodies(&self) -> impl Iterator<Item = &Body> {
+        self.bodies.values().map(|b| &**b)
+    }
+
+    pub fn posts(&self) -> impl Iterator<Item = &Post> {
+        self.posts.values().map(|p| &**p)
+    }
+
+    pub fn assemblies(&self) -> impl Iterator<Item = &Assembly> {
+        self.assemblies.values().map(|a| &**a)
+    }
+
+    pub fn mandates(&self) -> impl Iterator<Item = &Mandate> {
+        self.mandates.values().map(|m| &**m)
+    }
+
+    /// How many entities of each kind: (areas, people, bodies, posts, assemblies, mandates).
+    pub fn counts(&self) -> [usize; 6] {
+        [
+            self.areas.len(),
+            self.people.len(),
+            self.bodies.len(),
+            self.posts.len(),
+            self.assemblies.len(),
+            self.mandates.len(),
+        ]
+    }
+
+    /// The entity a handle names.
+    pub fn by_handle(&self, handle: &Handle) -> Option<EntityId> {
+        self.handles.get(handle).copied()
+    }
+
+    /// The entity a handle or UUID names, if it exists (retracted entities do not).
+    pub fn resolve(&self, reference: &EntityRef) -> Option<EntityId> {
+        match reference {
+            EntityRef::Handle(handle) => self.by_handle(handle),
+            EntityRef::Id(uuid) => self.find_uuid(*uuid),
+        }
+    }
+
+    /// The entity with this UUID, whatever its kind.
+    pub fn find_uuid(&self, uuid: uuid::Uuid) -> Option<EntityId> {
+        // Mandates first: they are the most numerous and the ones most often named by UUID
+        // (they rarely have handles).
+        let candidates = [
+            EntityId::new(EntityKind::Mandate, uuid),
+            EntityId::new(EntityKind::Person, uuid),
+            EntityId::new(EntityKind::Body, uuid),
+            EntityId::new(EntityKind::Post, uuid),
+            EntityId::new(EntityKind::Assembly, uuid),
+            EntityId::new(EntityKind::Area, uuid),
+        ];
+        candidates.into_iter().find(|id| self.exists(*id))
+    }
+
+    /// Whether the entity exists (was created and not retracted).
+    pub fn exists(&self, id: EntityId) -> bool {
+        match id {
+            EntityId::Area(id) => self.areas.contains_key(&id),
+            EntityId::Body(id) => self.bodies.contains_key(&id),
+            EntityId::Post(id) => self.posts.contains_key(&id),
+            EntityId::Person(id) => self.people.contains_key(&id),
+            EntityId::Assembly(id) => self.assemblies.contains_key(&id),
+            EntityId::Mandate(id) => self.mandates.contains_key(&id),
+        }
+    }
+
+    /// The entity's handle, if it exists and has one.
+    pub fn handle_of(&self, id: EntityId) -> Option<&Handle> {
+        match id {
+            EntityId::Area(id) => self.area(id).map(|a| &a.handle),
+            EntityId::Body(id) => self.body(id).map(|b| &b.handle),
+            EntityId::Post(id) => self.post(id).map(|p| &p.handle),
+            EntityId::Person(id) => self.person(id).map(|p| &p.handle),
+            EntityId::Assembly(id) => self.assembly(id).map(|a| &a.handle),
+            EntityId::Mandate(id) => self.mandate(id).and_then(|m| m.handle.as_ref()),
+        }
+    }
+
+    /// The entity's current name (a post's title; an assembly's name if it has one).
+    pub fn name_of(&self, id: EntityId) -> Option<&Names> {
+        match id {
+            EntityId::Area(id) => self.area(id).map(|a| &a.name),
+            EntityId::Body(id) => self.body(id).map(Body::name),
+            EntityId::Post(id) => self.post(id).map(|p| &p.title),
+            EntityId::Person(id) => self.person(id).map(|p| &p.name),
+            EntityId::Assembly(id) => self.assembly(id).and_then(|a| a.name.as_ref()),
+            EntityId::Mandate(_) => None,
+        }
+    }
+
+    /// How messages name an entity: its handle; a mandate without one as "the mandate of
+    /// @person as @post"; an unknown id by kind and UUID.
+    pub fn label(&self, id: EntityId) -> String {
+        if let Some(handle) = self.handle_of(id) {
+            return handle.to_string();
+        }
+        if let EntityId::Mandate(m) = id {
+            if let Some(mandate) = self.mandate(m) {
+                let person = self.label(mandate.person.into());
+                let post = self.label(mandate.post.into());
+                return format!("the mandate of {person} as {post} ({})", m.as_uuid());
+            }
+        }
+        format!("{} {}", id.kind(), id.as_uuid())
+    }
+
+    /// Whether the event at `position` was retracted, and by which position.
+    pub fn retracted_by(&self, position: u64) -> Option<u64> {
+        self.retracted.get(&position).copied()
+    }
+
+    /// The type name of the event at `position` (1-based), if within the log.
+    pub fn type_at(&self, position: u64) -> Option<&'static str> {
+        self.effect_at(position).map(|e| e.type_name())
+    }
+
+    pub(crate) fn effect_at(&self, position: u64) -> Option<Effect> {
+        let index = usize::try_from(position.checked_sub(1)?).ok()?;
+        self.log.get(index).copied()
+    }
+
+    /// Positions of the events that concern `id` (including retracted ones and the
+    /// retractions themselves), in log order. The end of a mandate is kept in the mandate's
+    /// history only (so that ending one touches one entity) and merged in here for its
+    /// person, post and body.
+    pub fn positions_of(&self, id: EntityId) -> Vec<u64> {
+        let mut positions: Vec<u64> = match self.own_history(id) {
+            Some(history) => history.iter().copied().collect(),
+            None => {
+                return self
+                    .tombstones
+                    .get(&id)
+                    .map(|h| h.iter().copied().collect())
+                    .unwrap_or_default()
+            }
+        };
+        let mandates = match id {
+            EntityId::Person(p) => self.person(p).map(|p| &p.mandates),
+            EntityId::Post(p) => self.post(p).map(|p| &p.mandates),
+            EntityId::Body(b) => self.body(b).map(|b| &b.mandates),
+            _ => None,
+        };
+        for m in mandates
+            .into_iter()
+            .flat_map(|list| list.iter())
+            .filter_map(|m| self.mandate(*m))
+        {
+            let ends = m
+                .history
+                .iter()
+                .filter(|p| self.effect_at(**p) == Some(Effect::Ended(m.id)));
+            positions.extend(ends);
+        }
+        positions.sort_unstable();
+        positions.dedup();
+        positions
+    }
+
+    fn own_history(&self, id: EntityId) -> Option<&IdList<u64>> {
+        match id {
+            EntityId::Area(id) => self.area(id).map(|e| &e.history),
+            EntityId::Body(id) => self.body(id).map(|e| &e.history),
+            EntityId::Post(id) => self.post(id).map(|e| &e.history),
+            EntityId::Person(id) => self.person(id).map(|e| &e.history),
+            EntityId::Assembly(id) => self.assembly(id).map(|e| &e.history),
+            EntityId::Mandate(id) => self.mandate(id).map(|e| &e.history),
+        }
+    }
+
+    /// Whether the event at `position` still shapes the state: neither retracted nor a
+    /// retraction.
+    pub(crate) fn is_live(&self, position: u64) -> bool {
+        !self.retracted.contains_key(&position)
+            && !matches!(self.effect_at(position), Some(Effect::Retraction(_)))
+    }
+}
+
+impl Registry {
+    /// Checks that the indexes agree with the entities (each mandate listed by its person,
+    /// post, body and assembly, each post's slots matching its mandates' dates, every handle
+    /// naming its entity). For tests: the state is only ever built by `apply`, which keeps
+    /// them in step; this is the assertion that it does.
+    #[doc(hidden)]
+    pub fn check_indexes(&self) -> Result<(), String> {
+        for m in self.mandates() {
+            let listed = |list: Option<&IdList<MandateId>>| list.is_some_and(|l| l.contains(&m.id));
+            let label = self.label(m.id.into());
+            if !listed(self.person(m.person).map(|p| &p.mandates)) {
+                return Err(format!("{label} is missing from its person's mandates"));
+            }
+            if !listed(self.body(m.body).map(|b| &b.mandates)) {
+                return Err(format!("{label} is missing from its body's mandates"));
+            }
+            if m.assembly
+                .is_some_and(|a| !listed(self.assembly(a).map(|a| &a.mandates)))
+            {
+                return Err(format!("{label} is missing from its assembly's mandates"));
+            }
+            let Some(post) = self.post(m.post) else {
+                return Err(format!("{label} has no post"));
+            };
+            let (lo, hi) = crate::span::Occupancy::new(Some(&m.from), m.to()).possible;
+            let slot = post.slots.iter().find(|s| s.mandate == m.id);
+            if !post.mandates.contains(&m.id)
+                || slot
+                    != Some(&Slot {
+                        mandate: m.id,
+                        lo,
+                        hi,
+                    })
+            {
+                return Err(format!(
+                    "{label} is missing from its post's index, or its slot is stale: {slot:?}"
+                ));
+            }
+        }
+        for post in self.posts() {
+            if post.slots.len() != post.mandates.len()
+                || post.mandates.iter().any(|m| self.mandate(*m).is_none())
+            {
+                return Err(format!(
+                    "post {} lists mandates that do not exist",
+                    post.handle
+                ));
+            }
+        }
+        let mut named = 0;
+        for (handle, id) in self.handles.iter() {
+            named += 1;
+            if self.handle_of(*id) != Some(handle) {
+                return Err(format!(
+                    "handle {handle} names {id:?}, which does not have it"
+                ));
+            }
+        }
+        let with_handles = self.areas.len()
+            + self.people.len()
+            + self.bodies.len()
+            + self.posts.len()
+            + self.assemblies.len()
+            + self.mandates().filter(|m| m.handle.is_some()).count();
+        if named != with_handles {
+            return Err(format!(
+                "{named} handles for {with_handles} entities with handles"
+            ));
+        }
+        Ok(())
+    }
+}
