@@ -1,0 +1,245 @@
+//! Event log benchmark: durable append throughput (batch sizes, concurrent appenders through
+//! group commit), read+decode throughput and single-append latency, each beside raw sled
+//! baselines measured in the same run. Prints a Markdown table for `docs/performance.md`.
+//!
+//! Run: `cargo bench -p sijill-store --bench event_log`. Data goes to a temporary folder on
+//! the same file system as `TMPDIR`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use sijill_domain::event::PersonRegistered;
+use sijill_domain::{Event, Gender, Handle, Names, PersonId};
+use sijill_store::{codec, AppendError, CommandId, EventStore, NewBatch, SledStore};
+use uuid::Uuid;
+
+/// Size of a raw baseline value, as the issue specifies.
+const RAW_VALUE_BYTES: usize = 300;
+/// Single appends / raw inserts timed one at a time.
+const SINGLES: usize = 300;
+/// Events in the read+decode log.
+const READ_EVENTS: u64 = 200_000;
+/// Page size of the read benchmark.
+const READ_PAGE: usize = 10_000;
+
+fn person(i: u64) -> Event {
+    let name = Names::tagged("أشرف شهبون", Some("ar")).unwrap();
+    Event::PersonRegistered(PersonRegistered {
+        person: PersonId::from_uuid(Uuid::from_u128(u128::from(i) + 1)),
+        handle: format!("@person-{i}").parse::<Handle>().unwrap(),
+        name: name.with_other("Achraf Chahboun", Some("ar-Latn")).unwrap(),
+        gender: Some(Gender::Male),
+    })
+}
+
+fn batch(id: &str, events: u64) -> NewBatch {
+    NewBatch {
+        command_id: CommandId::new(id).unwrap(),
+        actor: "registrar".into(),
+        source: Some("minutes of the founding assembly".into()),
+        recorded_at: Utc::now(),
+        events: (0..events)
+            .map(|i| codec::new_event(&person(i), Uuid::now_v7()))
+            .collect(),
+    }
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn per_second(count: u64, elapsed: Duration) -> f64 {
+    count as f64 / elapsed.as_secs_f64()
+}
+
+fn fsync_sled_files(dir: &std::path::Path) {
+    std::fs::File::open(dir.join("db"))
+        .unwrap()
+        .sync_all()
+        .unwrap();
+}
+
+/// Raw sled: insert + flush, one value at a time (optionally + fsync, what durability costs).
+fn raw_single(fsync: bool) -> (f64, Duration) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sled::Config::new()
+        .path(dir.path())
+        .flush_every_ms(None)
+        .open()
+        .unwrap();
+    let value = vec![7u8; RAW_VALUE_BYTES];
+    let mut samples = Vec::with_capacity(SINGLES);
+    let start = Instant::now();
+    for i in 0..SINGLES as u64 {
+        let t = Instant::now();
+        db.insert(i.to_be_bytes(), value.as_slice()).unwrap();
+        db.flush().unwrap();
+        if fsync {
+            fsync_sled_files(dir.path());
+        }
+        samples.push(t.elapsed());
+    }
+    (per_second(SINGLES as u64, start.elapsed()), median(samples))
+}
+
+/// Raw sled: apply_batch of 1,000 300-byte values + flush.
+fn raw_batched() -> f64 {
+    const BATCHES: u64 = 30;
+    let dir = tempfile::tempdir().unwrap();
+    let db = sled::Config::new()
+        .path(dir.path())
+        .flush_every_ms(None)
+        .open()
+        .unwrap();
+    let value = vec![7u8; RAW_VALUE_BYTES];
+    let start = Instant::now();
+    for b in 0..BATCHES {
+        let mut batch = sled::Batch::default();
+        for i in 0..1_000u64 {
+            batch.insert(&(b * 1_000 + i).to_be_bytes()[..], value.as_slice());
+        }
+        db.apply_batch(batch).unwrap();
+        db.flush().unwrap();
+    }
+    per_second(BATCHES * 1_000, start.elapsed())
+}
+
+/// One appender, batches of `size` events: events/s, and the median latency per append.
+async fn appends(size: u64) -> (f64, Duration) {
+    let appends = (2_000 / size).clamp(20, SINGLES as u64);
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(dir.path()).unwrap();
+    let batches: Vec<NewBatch> = (0..appends)
+        .map(|a| batch(&format!("b{a}"), size))
+        .collect();
+    let mut samples = Vec::new();
+    let start = Instant::now();
+    for (a, batch) in batches.into_iter().enumerate() {
+        let t = Instant::now();
+        store.append(batch, a as u64 * size).await.unwrap();
+        samples.push(t.elapsed());
+    }
+    (per_second(appends * size, start.elapsed()), median(samples))
+}
+
+/// `writers` concurrent appenders of one-event batches, retrying on conflicts: events/s and
+/// appends per flush.
+async fn concurrent(writers: u64) -> (f64, f64) {
+    const APPENDS: u64 = 3_072;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SledStore::open(dir.path()).unwrap());
+    let per_writer = APPENDS / writers;
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..writers)
+        .map(|w| {
+            let store = Arc::clone(&store);
+            let batches: Vec<NewBatch> = (0..per_writer)
+                .map(|i| batch(&format!("w{w}-{i}"), 1))
+                .collect();
+            tokio::spawn(async move {
+                for batch in batches {
+                    let mut expected = store.head().await.unwrap().position;
+                    while let Err(e) = store.append(batch.clone(), expected).await {
+                        let AppendError::Conflict { actual, .. } = e else {
+                            panic!("{e}")
+                        };
+                        expected = actual;
+                    }
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let total = per_writer * writers;
+    (
+        per_second(total, start.elapsed()),
+        total as f64 / store.flushes().max(1) as f64,
+    )
+}
+
+/// The engine's way of grouping callers: one writer hands `callers` one-event batches to a
+/// single `append_group` (one transaction, one flush): events/s.
+async fn grouped(callers: u64) -> f64 {
+    const EVENTS: u64 = 3_072;
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(dir.path()).unwrap();
+    let groups: Vec<Vec<NewBatch>> = (0..EVENTS / callers)
+        .map(|g| {
+            (0..callers)
+                .map(|c| batch(&format!("g{g}-{c}"), 1))
+                .collect()
+        })
+        .collect();
+    let start = Instant::now();
+    for (g, group) in groups.into_iter().enumerate() {
+        store.append_group(group, g as u64 * callers).await.unwrap();
+    }
+    per_second(EVENTS / callers * callers, start.elapsed())
+}
+
+/// Reads the whole log in pages and decodes every event: events/s with and without decoding.
+async fn read_decode() -> (f64, f64) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(dir.path()).unwrap();
+    for b in 0..READ_EVENTS / 1_000 {
+        store
+            .append(batch(&format!("r{b}"), 1_000), b * 1_000)
+            .await
+            .unwrap();
+    }
+    let read_only = timed_read(&store, false).await;
+    let with_decode = timed_read(&store, true).await;
+    (read_only, with_decode)
+}
+
+async fn timed_read(store: &SledStore, decode: bool) -> f64 {
+    let start = Instant::now();
+    let mut next = 1;
+    let mut decoded = 0u64;
+    while next <= READ_EVENTS {
+        let page = store.read(next, READ_PAGE).await.unwrap();
+        next += page.len() as u64;
+        if decode {
+            for event in &page {
+                codec::decode(event).unwrap();
+                decoded += 1;
+            }
+        }
+    }
+    assert!(!decode || decoded == READ_EVENTS);
+    per_second(READ_EVENTS, start.elapsed())
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return; // `cargo test --benches` lists benchmarks; there is nothing to list.
+    }
+    let (raw_single_rate, raw_single_median) = raw_single(false);
+    let (raw_fsync_rate, raw_fsync_median) = raw_single(true);
+    let raw_batched_rate = raw_batched();
+    println!("| measurement | result |");
+    println!("| --- | --- |");
+    println!("| raw sled insert+flush, one at a time | {raw_single_rate:.0} values/s, median {raw_single_median:?} |");
+    println!("| raw sled insert+flush+fsync, one at a time | {raw_fsync_rate:.0} values/s, median {raw_fsync_median:?} |");
+    println!("| raw sled apply_batch(1,000 x 300 B)+flush | {raw_batched_rate:.0} values/s |");
+    for size in [1, 10, 100, 1_000] {
+        let (rate, latency) = appends(size).await;
+        println!("| durable append, 1 appender, batch of {size} | {rate:.0} events/s (median append {latency:?}) |");
+    }
+    for writers in [1, 16, 64] {
+        let (rate, per_flush) = concurrent(writers).await;
+        println!("| durable append, {writers} concurrent appenders, batch of 1 | {rate:.0} events/s ({per_flush:.1} appends per flush) |");
+    }
+    for callers in [16, 64] {
+        let rate = grouped(callers).await;
+        println!("| durable append_group of {callers} one-event batches (the engine's group commit) | {rate:.0} events/s |");
+    }
+    let (read_only, with_decode) = read_decode().await;
+    println!("| read {READ_EVENTS} events in pages of {READ_PAGE} | {read_only:.0} events/s |");
+    println!("| read + decode to domain events | {with_decode:.0} events/s |");
+}

@@ -1,0 +1,221 @@
+//! `SledStore`: the embedded backend on sled 0.34.
+//!
+//! One append is one sled transaction over four trees (events, tag index, idempotency
+//! index, head), committed under a writer lock, then made durable by the group-commit
+//! flusher (`flush` + fsync) before it is acknowledged. See `docs/storage.md`.
+
+mod check;
+mod flusher;
+mod folder;
+mod keys;
+mod log;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use futures::future::BoxFuture;
+use futures::stream::BoxStream;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use crate::batch::{Appended, Head, NewBatch};
+use crate::command_id::CommandId;
+use crate::error::{AppendError, StoreError};
+use crate::store::{follow, EventStore, PageReader};
+use crate::stored::StoredEvent;
+use crate::validate::{validate_batches, validate_page};
+
+pub use check::IndexReport;
+pub use folder::SLED_FORMAT_VERSION;
+
+use flusher::Flusher;
+use log::{check_on_open, Log, Trees};
+
+/// The log in a data folder on disk, through sled.
+pub struct SledStore {
+    log: Arc<Log>,
+    heads: watch::Receiver<u64>,
+    // Declared last so it drops last: it flushes what is committed and stops the thread.
+    flusher: Flusher,
+}
+
+impl SledStore {
+    /// Opens (or creates) the data folder at `folder`: checks its format marker, takes sled's
+    /// lock, checks the head record and the chain over the last `OPEN_VERIFY_TAIL_EVENTS`
+    /// events. Blocks on disk IO: from async code, call it on a blocking thread.
+    pub fn open(folder: impl AsRef<Path>) -> Result<SledStore, StoreError> {
+        let folder = folder.as_ref();
+        let sled_dir = folder::prepare(folder)?;
+        let db = folder::open_sled(folder, &sled_dir)?;
+        let trees = Trees::open(&db)?;
+        let head = check_on_open(&trees)?;
+        let files = folder::SledFiles::open(folder, &sled_dir).map_err(|e| {
+            StoreError::io(format!("syncing sled's files in {}", sled_dir.display()), e)
+        })?;
+        let (flusher, durable, heads) = Flusher::start(db, files, head)?;
+        let commits = Arc::clone(flusher.commits());
+        let log = Log {
+            trees,
+            writer: Mutex::new(head),
+            commits,
+            durable,
+        };
+        Ok(SledStore {
+            log: Arc::new(log),
+            heads,
+            flusher,
+        })
+    }
+
+    /// How many durable flushes (flush + fsync) ran since open. Appends per flush shows how
+    /// well group commit groups.
+    pub fn flushes(&self) -> u64 {
+        self.flusher.commits().flushes()
+    }
+
+    /// A full consistency check of the indexes against the events (tag index, idempotency
+    /// index, nothing past the head). Reads everything once; memory use stays constant.
+    pub async fn check_indexes(&self) -> Result<IndexReport, StoreError> {
+        let log = Arc::clone(&self.log);
+        blocking(move || check::check_indexes(&log)).await?
+    }
+
+    async fn wait_durable(&self, position: u64) -> Result<(), StoreError> {
+        let mut durable = self.log.durable.clone();
+        let reached = |d: &flusher::Durable| d.head.position >= position || d.poisoned.is_some();
+        let state = durable
+            .wait_for(reached)
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        match &state.poisoned {
+            Some(reason) if state.head.position < position => Err(StoreError::Poisoned {
+                reason: reason.to_string(),
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Runs sled's blocking work off the async runtime's threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| log::backend("a blocking store task failed", e))
+}
+
+fn read_sync(log: &Log, from: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {
+    let durable = log.durable_head().position;
+    let from = from.max(1);
+    if limit == 0 || from > durable {
+        return Ok(Vec::new());
+    }
+    let to = durable.min(from.saturating_add(limit as u64 - 1));
+    log.trees.read_range(from, to)
+}
+
+#[async_trait]
+impl EventStore for SledStore {
+    async fn append_group(
+        &self,
+        batches: Vec<NewBatch>,
+        expected_head: u64,
+    ) -> Result<Vec<Appended>, AppendError> {
+        validate_batches(&batches)?;
+        let log = Arc::clone(&self.log);
+        let (results, wait_until) =
+            blocking(move || log.commit_group(&batches, expected_head)).await??;
+        self.wait_durable(wait_until).await?;
+        Ok(results)
+    }
+
+    async fn append_stored(
+        &self,
+        events: Vec<StoredEvent>,
+        expected_head: u64,
+    ) -> Result<Head, AppendError> {
+        let log = Arc::clone(&self.log);
+        let head = blocking(move || log.commit_stored(&events, expected_head)).await??;
+        self.wait_durable(head.position).await?;
+        Ok(head)
+    }
+
+    async fn find_command(&self, id: &CommandId) -> Result<Option<Appended>, StoreError> {
+        let (log, key) = (Arc::clone(&self.log), id.clone());
+        let found = blocking(move || log.trees.lookup(&key)).await??;
+        let durable = self.log.durable_head().position;
+        Ok(found
+            .filter(|&(_, last)| last <= durable)
+            .map(|(first, last)| Appended {
+                command_id: id.clone(),
+                first,
+                last,
+                deduplicated: true,
+            }))
+    }
+
+    async fn read(&self, from: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {
+        validate_page(limit)?;
+        let log = Arc::clone(&self.log);
+        blocking(move || read_sync(&log, from, limit)).await?
+    }
+
+    async fn read_tag(
+        &self,
+        tag: Uuid,
+        from: u64,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        validate_page(limit)?;
+        let log = Arc::clone(&self.log);
+        blocking(move || {
+            let durable = log.durable_head().position;
+            log.trees.read_tag(tag, from.max(1), durable, limit)
+        })
+        .await?
+    }
+
+    async fn head(&self) -> Result<Head, StoreError> {
+        Ok(self.log.durable_head())
+    }
+
+    fn subscribe(&self, from: u64) -> BoxStream<'static, Result<StoredEvent, StoreError>> {
+        follow(SledReader(Arc::clone(&self.log)), self.heads.clone(), from)
+    }
+}
+
+struct SledReader(Arc<Log>);
+
+impl PageReader for SledReader {
+    fn read_page(
+        &self,
+        from: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<StoredEvent>, StoreError>> {
+        let log = Arc::clone(&self.0);
+        Box::pin(async move { blocking(move || read_sync(&log, from, limit)).await? })
+    }
+}
+
+#[cfg(feature = "conformance")]
+#[async_trait]
+impl crate::conformance::Tamper for SledStore {
+    async fn overwrite_stored_bytes(
+        &self,
+        position: u64,
+        stored: Vec<u8>,
+    ) -> Result<(), StoreError> {
+        let log = Arc::clone(&self.log);
+        blocking(move || {
+            log.trees.overwrite_stored_bytes(position, stored)?;
+            log.trees
+                .events
+                .flush()
+                .map_err(|e| log::backend("flushing sled", e))?;
+            Ok(())
+        })
+        .await?
+    }
+}
