@@ -1,0 +1,369 @@
+//! Engine benchmark on the synthetic national registry stored in sled (durable):
+//! cold start (open + replay), throughput with 1, 16 and 64 concurrent submitters, and the
+//! latency of a single submitter. Prints a Markdown table for `docs/performance.md`.
+//!
+//! `cargo bench -p sijill-engine` runs it at the full scale (about a million events).
+//! `SIJILL_BENCH_SCALE=small|medium|full` picks another scale; `SIJILL_BENCH_SECONDS` sets
+//! how long each throughput run lasts (default 5). The log is built once and kept in
+//! `$CARGO_TARGET_TMPDIR/engine-bench-<scale>`, never written to again: the write runs use
+//! a copy, so every run starts from the same log.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sijill_domain::Command;
+use sijill_domain::{decide_batch, Context, Registry, SequentialIds};
+use sijill_engine::{Engine, EngineOptions, Submission};
+use sijill_store::codec::new_event;
+use sijill_store::{CommandId, EventStore, NewBatch, SledStore};
+use sijill_synth::{first_recorded_at, generate, DecidedBatch, Scale};
+use uuid::Uuid;
+
+const SEED: u64 = 2016;
+/// Events per `append_group` while loading the log (the store's group limit).
+const LOAD_GROUP_EVENTS: usize = sijill_store::limits::GROUP_EVENTS_MAX;
+const COLD_STARTS: usize = 3;
+const EVENT_TAGS_MAX: usize = sijill_store::limits::EVENT_TAGS_MAX;
+const LATENCY_SUBMISSIONS: usize = 2_000;
+
+type BenchResult<T> = Result<T, Box<dyn std::error::Error>>;
+
+fn main() -> BenchResult<()> {
+    // `cargo bench` passes `--bench`; `cargo test --benches` too: only run when benchmarking.
+    if !std::env::args().any(|a| a == "--bench") {
+        return Ok(());
+    }
+    let (scale_name, scale) = scale_from_env()?;
+    let seconds = std::env::var("SIJILL_BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(run(scale_name, scale, Duration::from_secs(seconds)))
+}
+
+async fn run(scale_name: &str, scale: Scale, duration: Duration) -> BenchResult<()> {
+    let folder =
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("engine-bench-{scale_name}"));
+    let events = prepare_log(&folder, scale).await?;
+    println!(
+        "log: {events} events at scale `{scale_name}` in {}",
+        folder.display()
+    );
+
+    // For profiling one phase: SIJILL_BENCH_ONLY=cold|write.
+    let only = std::env::var("SIJILL_BENCH_ONLY").unwrap_or_default();
+    if only == "breakdown" {
+        return breakdown(&folder).await;
+    }
+    if only == "memory" {
+        return memory_baseline(duration).await;
+    }
+    if only != "write" {
+        cold_starts(&folder, events).await?;
+    }
+    if only != "cold" {
+        let copy = folder.with_extension("writes");
+        copy_folder(&folder, &copy)?;
+        writes(&copy, duration).await?;
+        std::fs::remove_dir_all(&copy)?;
+    }
+    Ok(())
+}
+
+async fn cold_starts(folder: &Path, events: u64) -> BenchResult<()> {
+    let mut starts = Vec::new();
+    for _ in 0..COLD_STARTS {
+        starts.push(cold_start(folder).await?);
+    }
+    starts.sort();
+    println!("| cold start (open + replay of {events} events), median of {COLD_STARTS} | {:.2} s | < 1.5 s |", secs(starts[COLD_STARTS / 2]));
+    Ok(())
+}
+
+async fn writes(folder: &Path, duration: Duration) -> BenchResult<()> {
+    let store: Arc<dyn EventStore> = Arc::new(SledStore::open(folder)?);
+    let engine = Engine::open(store, EngineOptions::default()).await?;
+    for (submitters, size) in [(1, 1), (16, 1), (64, 1), (1, 10), (16, 10), (64, 10)] {
+        let (commands, elapsed) = throughput(&engine, submitters, size, duration).await?;
+        let rate = commands as f64 / elapsed.as_secs_f64();
+        let target = if submitters == 64 {
+            ">= 50,000 events/s"
+        } else {
+            ""
+        };
+        println!(
+            "| {submitters} submitter(s), {size} command(s) = {size} event(s) per submission, durable | {rate:.0} events/s ({:.0} submissions/s) | {target} |",
+            rate / size as f64
+        );
+    }
+    let latencies = latency(&engine).await?;
+    println!(
+        "| single submitter latency, median / p99 of {LATENCY_SUBMISSIONS} | {:.3} ms / {:.3} ms | median < 1 ms |",
+        millis(latencies[latencies.len() / 2]),
+        millis(latencies[latencies.len() * 99 / 100])
+    );
+    engine.shutdown().await;
+    memory_baseline(duration).await
+}
+
+/// The same runs without a disk: the engine and the domain alone, on a memory store.
+async fn memory_baseline(duration: Duration) -> BenchResult<()> {
+    let store: Arc<dyn EventStore> = Arc::new(sijill_store::MemoryStore::new());
+    let engine = Engine::open(store, EngineOptions::default()).await?;
+    for (submitters, size) in [(1, 1), (64, 1), (64, 10)] {
+        let (commands, elapsed) = throughput(&engine, submitters, size, duration).await?;
+        let rate = commands as f64 / elapsed.as_secs_f64();
+        println!("| memory store (no disk), {submitters} submitter(s), {size} event(s) per submission | {rate:.0} events/s | |");
+    }
+    let latencies = latency(&engine).await?;
+    println!(
+        "| memory store (no disk), single submitter latency, median / p99 | {:.3} ms / {:.3} ms | |",
+        millis(latencies[latencies.len() / 2]),
+        millis(latencies[latencies.len() * 99 / 100])
+    );
+    engine.shutdown().await;
+    Ok(())
+}
+
+fn scale_from_env() -> BenchResult<(&'static str, Scale)> {
+    match std::env::var("SIJILL_BENCH_SCALE").as_deref() {
+        Ok("small") => Ok(("small", Scale::small())),
+        Ok("medium") => Ok(("medium", Scale::medium())),
+        Ok("full") | Err(_) => Ok(("full", Scale::full())),
+        Ok(other) => {
+            Err(format!("SIJILL_BENCH_SCALE must be small, medium or full, not {other}").into())
+        }
+    }
+}
+
+fn copy_folder(from: &Path, to: &Path) -> BenchResult<()> {
+    let _ = std::fs::remove_dir_all(to);
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_folder(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
+}
+
+/// Builds the synthetic log in `folder` unless a previous run built it. Returns its length.
+async fn prepare_log(folder: &Path, scale: Scale) -> BenchResult<u64> {
+    let marker = folder.with_extension("events");
+    if let Ok(text) = std::fs::read_to_string(&marker) {
+        let expected: u64 = text.trim().parse()?;
+        let store = SledStore::open(folder)?;
+        let head = store.head().await?.position;
+        if head == expected {
+            return Ok(expected);
+        }
+        eprintln!("the benchmark log has {head} events, not {expected}: rebuilding it");
+    }
+    let _ = std::fs::remove_dir_all(folder);
+    let started = Instant::now();
+    let batches = decide_skipping_refusals(scale);
+    let count: usize = batches.iter().map(|b| b.events.len()).sum();
+    eprintln!("decided {count} events in {:.1} s", secs(started.elapsed()));
+    let store = SledStore::open(folder)?;
+    let mut group = Vec::new();
+    let mut group_events = 0;
+    for (index, batch) in batches.iter().enumerate() {
+        if group_events + batch.events.len() > LOAD_GROUP_EVENTS {
+            let head = store.head().await?.position;
+            store.append_group(std::mem::take(&mut group), head).await?;
+            group_events = 0;
+        }
+        group_events += batch.events.len();
+        group.push(NewBatch {
+            command_id: CommandId::new(format!("synth-{index}"))?,
+            actor: "synth".to_owned(),
+            source: None,
+            recorded_at: batch.recorded_at,
+            events: batch
+                .events
+                .iter()
+                .map(|e| new_event(e, Uuid::now_v7()))
+                .collect(),
+        });
+    }
+    let head = store.head().await?.position;
+    store.append_group(group, head).await?;
+    let events = store.head().await?.position;
+    std::fs::write(&marker, events.to_string())?;
+    eprintln!("stored {events} events in {:.1} s", secs(started.elapsed()));
+    Ok(events)
+}
+
+/// Decides the generator's batches like `sijill_synth::decide_all`, but skips (and counts)
+/// a batch the domain refuses instead of stopping: the benchmark needs a large log, and the
+/// generator may lag behind a rule change.
+fn decide_skipping_refusals(scale: Scale) -> Vec<DecidedBatch> {
+    let mut registry = Registry::new();
+    let mut ids = SequentialIds::new();
+    let mut decided = Vec::new();
+    let (mut refused, mut unstorable) = (0, 0);
+    for (index, commands) in generate(scale, SEED).enumerate() {
+        let recorded_at = first_recorded_at() + chrono::Duration::seconds(index as i64);
+        let mut context = Context::new(recorded_at, &mut ids);
+        match decide_batch(&registry, &commands, &mut context) {
+            Ok((events, _)) if events.iter().any(|e| e.concerns().len() > EVENT_TAGS_MAX) => {
+                unstorable += 1
+            }
+            Ok((events, next)) => {
+                registry = next;
+                decided.push(DecidedBatch {
+                    recorded_at,
+                    events,
+                });
+            }
+            Err(_) => refused += 1,
+        }
+    }
+    if refused + unstorable > 0 {
+        eprintln!(
+            "skipped {refused} batches the domain refused and {unstorable} with an event over \
+             EVENT_TAGS_MAX tags (the generator and the limits are out of step)"
+        );
+    }
+    decided
+}
+
+async fn cold_start(folder: &Path) -> BenchResult<Duration> {
+    let started = Instant::now();
+    let store: Arc<dyn EventStore> = Arc::new(SledStore::open(folder)?);
+    let opened = started.elapsed();
+    let engine = Engine::open(store, EngineOptions::default()).await?;
+    let elapsed = started.elapsed();
+    eprintln!(
+        "cold start: store open {:.2} s, replay {:.2} s, position {}",
+        secs(opened),
+        secs(elapsed - opened),
+        engine.snapshot().position
+    );
+    engine.shutdown().await;
+    Ok(elapsed)
+}
+
+/// Where a replay's time goes: reading pages, then reading and decoding, then reading,
+/// decoding and applying, one after the other on one task.
+async fn breakdown(folder: &Path) -> BenchResult<()> {
+    let store = SledStore::open(folder)?;
+    let head = store.head().await?.position;
+    for phase in ["read", "read+decode", "read+decode+apply"] {
+        let started = Instant::now();
+        let mut registry = Registry::new();
+        let mut next = 1;
+        while next <= head {
+            let page = store
+                .read(next, sijill_store::limits::PAGE_EVENTS_MAX)
+                .await?;
+            next += page.len() as u64;
+            if phase == "read" {
+                continue;
+            }
+            for stored in &page {
+                let event = sijill_store::codec::decode(stored)?;
+                if phase == "read+decode+apply" {
+                    sijill_domain::apply(&mut registry, &event);
+                }
+            }
+        }
+        println!(
+            "{phase}: {:.2} s for {head} events",
+            secs(started.elapsed())
+        );
+    }
+    Ok(())
+}
+
+/// Runs `submitters` tasks, each submitting batches of `size` commands back to back for
+/// `duration`. Returns the commands (= events) acknowledged and the time taken.
+async fn throughput(
+    engine: &Engine,
+    submitters: usize,
+    size: usize,
+    duration: Duration,
+) -> BenchResult<(u64, Duration)> {
+    let run = Uuid::now_v7().simple().to_string();
+    let stop = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..submitters)
+        .map(|task| {
+            let (engine, stop, done, run) = (
+                engine.clone(),
+                Arc::clone(&stop),
+                Arc::clone(&done),
+                run.clone(),
+            );
+            tokio::spawn(async move {
+                let mut n = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    engine.submit(people(&run, task, n, size)?).await?;
+                    done.fetch_add(size as u64, Ordering::Relaxed);
+                    n += 1;
+                }
+                Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+            })
+        })
+        .collect();
+    tokio::time::sleep(duration).await;
+    stop.store(true, Ordering::Relaxed);
+    for task in tasks {
+        task.await?.map_err(|e| e.to_string())?;
+    }
+    Ok((done.load(Ordering::Relaxed), started.elapsed()))
+}
+
+async fn latency(engine: &Engine) -> BenchResult<Vec<Duration>> {
+    let run = Uuid::now_v7().simple().to_string();
+    let mut latencies = Vec::with_capacity(LATENCY_SUBMISSIONS);
+    for n in 0..LATENCY_SUBMISSIONS {
+        let submission = people(&run, 0, n as u64, 1).map_err(|e| e.to_string())?;
+        let started = Instant::now();
+        engine.submit(submission).await?;
+        latencies.push(started.elapsed());
+    }
+    latencies.sort();
+    Ok(latencies)
+}
+
+/// A submission registering `size` new people, with a fresh command id.
+fn people(
+    run: &str,
+    task: usize,
+    n: u64,
+    size: usize,
+) -> Result<Submission, Box<dyn std::error::Error + Send + Sync>> {
+    let mut commands = Vec::with_capacity(size);
+    for i in 0..size {
+        let handle = format!("@bench-{}-{task}-{n}-{i}", &run[run.len() - 12..]);
+        let command: Command = serde_json::from_value(serde_json::json!({
+            "command": "register_person", "handle": handle, "name": "Bench Person",
+        }))?;
+        commands.push(command);
+    }
+    Ok(Submission {
+        commands,
+        command_id: Some(CommandId::new(format!("bench-{run}-{task}-{n}"))?),
+        actor: "bench".to_owned(),
+        source: None,
+    })
+}
+
+fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+fn millis(d: Duration) -> f64 {
+    d.as_secs_f64() * 1_000.0
+}

@@ -1,0 +1,47 @@
+//! The engine's named limits. Each bounds memory or waiting somewhere; each is checked where
+//! the value enters (`Engine::open` for options, `submit`, `wait_for`, the query layer) and
+//! named in the error that refuses it.
+
+use std::time::Duration;
+
+/// Submissions waiting for the writer, by default. A full queue answers `Busy` at once
+/// rather than letting callers pile up behind a slow disk.
+pub const QUEUE_LEN_DEFAULT: usize = 4_096;
+/// Largest queue a caller may configure.
+pub const QUEUE_LEN_MAX: usize = 1 << 20;
+
+/// Submissions the writer decides and appends in one round (one `append_group`, one durable
+/// flush), by default.
+pub const GROUP_SUBMISSIONS_DEFAULT: usize = 1_024;
+/// Largest round a caller may configure. A round is also cut so that its events stay within
+/// the store's `GROUP_EVENTS_MAX`.
+pub const GROUP_SUBMISSIONS_MAX: usize = 16_384;
+
+/// How many times the writer catches up and decides a round again after another process
+/// moved the log head, by default, before answering `Conflict`.
+pub const CONFLICT_RETRIES_DEFAULT: u32 = 8;
+/// Largest retry count a caller may configure.
+pub const CONFLICT_RETRIES_MAX: u32 = 1_000;
+
+/// Past states ("as recorded at position P") kept for reuse, by default. Each shares most of
+/// its structure with its neighbours, but a replay costs O(P), so a few are worth keeping.
+pub const AS_RECORDED_CACHE_DEFAULT: usize = 8;
+/// Largest cache a caller may configure.
+pub const AS_RECORDED_CACHE_MAX: usize = 256;
+
+/// Longest a read-your-writes wait (`wait_for`) may last; longer requests are shortened.
+pub const WAIT_TIMEOUT_MAX: Duration = Duration::from_secs(30);
+
+/// Events read per page when replaying or catching up.
+pub const REPLAY_PAGE_EVENTS: usize = sijill_store::limits::PAGE_EVENTS_MAX;
+
+/// Most history entries returned by one `history` call.
+pub const HISTORY_PAGE_MAX: usize = 1_000;
+
+/// Delay before the follower subscribes again after its subscription failed.
+pub const FOLLOW_RETRY_DELAY: Duration = Duration::from_millis(500);
+
+/// Chunks of followed events waiting for the writer.
+pub(crate) const FOLLOW_QUEUE_LEN: usize = 64;
+/// Followed events handed to the writer at once.
+pub(crate) const FOLLOW_CHUNK_EVENTS: usize = 1_024;

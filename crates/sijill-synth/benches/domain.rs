@@ -1,0 +1,172 @@
+//! The domain's figures on the full synthetic registry (see `docs/performance.md`):
+//!
+//! - `decide_apply/*`: every batch decided and applied, from an empty registry; throughput in
+//!   events. `per_batch_snapshot` goes through `decide_batch` (a cheap clone of the state per
+//!   batch, as the engine does); `in_place` decides and applies on one state.
+//! - `roster/*`: a body's roster as of a date.
+//! - `search/*`: a name search over every indexed name (100,000 people, the bodies, posts
+//!   and areas).
+//!
+//! Run one group at a time with a filter: `cargo bench -p sijill-synth --bench domain -- roster`.
+
+use std::hint::black_box;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use sijill_domain::query::AsOf;
+use sijill_domain::{apply, decide, BodyId, Command, Context, Registry, SequentialIds};
+use sijill_synth::{decide_all, generate, Decided, Scale};
+
+const SEED: u64 = 2016;
+
+struct Fixture {
+    batches: Vec<Vec<Command>>,
+    decided: Decided,
+}
+
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let batches: Vec<Vec<Command>> = generate(Scale::full(), SEED).collect();
+        let decided = decide_all(&batches).unwrap_or_else(|error| panic!("{error}"));
+        Fixture { batches, decided }
+    })
+}
+
+fn decide_in_place(batches: &[Vec<Command>]) -> Registry {
+    let mut registry = Registry::new();
+    let mut ids = SequentialIds::new();
+    let mut context = Context::new(sijill_synth::first_recorded_at(), &mut ids);
+    for command in batches.iter().flatten() {
+        let events =
+            decide(&registry, command, &mut context).unwrap_or_else(|error| panic!("{error}"));
+        for event in &events {
+            apply(&mut registry, event);
+        }
+    }
+    registry
+}
+
+fn decide_apply(c: &mut Criterion) {
+    let fixture = fixture();
+    let mut group = c.benchmark_group("decide_apply");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(30));
+    group.throughput(Throughput::Elements(fixture.decided.event_count() as u64));
+    group.bench_function("per_batch_snapshot", |b| {
+        b.iter(|| black_box(decide_all(&fixture.batches).map(|d| d.event_count())))
+    });
+    group.bench_function("in_place", |b| {
+        b.iter(|| black_box(decide_in_place(&fixture.batches).position()))
+    });
+    group.finish();
+}
+
+/// Bodies of one kind, in handle order (deterministic), at most `count`.
+fn bodies_of_kind(registry: &Registry, kind: &str, count: usize) -> Vec<BodyId> {
+    let mut bodies: Vec<_> = registry
+        .bodies()
+        .filter(|b| b.kind.as_str() == kind)
+        .map(|b| (b.handle.clone(), b.id))
+        .collect();
+    bodies.sort();
+    bodies.into_iter().take(count).map(|(_, id)| id).collect()
+}
+
+fn roster(c: &mut Criterion) {
+    let registry = &fixture().decided.registry;
+    let as_of = AsOf::day(NaiveDate::from_ymd_opt(2016, 6, 1).unwrap_or_default());
+    let mut group = c.benchmark_group("roster");
+    for kind in [
+        "commune-council",
+        "provincial-coordination",
+        "central-committee",
+    ] {
+        let bodies = bodies_of_kind(registry, kind, 200);
+        let entries: usize = bodies
+            .iter()
+            .map(|b| registry.roster(*b, &as_of).len())
+            .sum();
+        eprintln!(
+            "roster/{kind}: {} bodies, {:.1} entries on average",
+            bodies.len(),
+            entries as f64 / bodies.len().max(1) as f64
+        );
+        let mut next = 0;
+        group.bench_function(kind, |b| {
+            b.iter(|| {
+                next = (next + 1) % bodies.len();
+                black_box(registry.roster(bodies[next], &as_of))
+            })
+        });
+    }
+    group.finish();
+}
+
+/// Queries as people type them, from the registry's own people: a full Latin name, the
+/// Arabic name in the other word order, a family name with a given-name prefix.
+fn queries(registry: &Registry) -> Vec<String> {
+    let mut people: Vec<_> = registry
+        .people()
+        .map(|p| (p.handle.clone(), p.name.clone()))
+        .collect();
+    people.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut queries = Vec::new();
+    for (index, (_, names)) in people.iter().step_by(people.len() / 100).enumerate() {
+        let latin = names
+            .others()
+            .first()
+            .map_or(names.text(), |n| n.text())
+            .to_lowercase();
+        let arabic: Vec<&str> = names.text().split(' ').collect();
+        let query = match index % 3 {
+            0 => latin,
+            1 => arabic.iter().rev().copied().collect::<Vec<_>>().join(" "),
+            _ => {
+                let words: Vec<&str> = latin.split(' ').collect();
+                let given: String = words[0].chars().take(3).collect();
+                format!("{} {given}", words[1..].join(" "))
+            }
+        };
+        queries.push(query);
+    }
+    queries
+}
+
+fn search(c: &mut Criterion) {
+    let registry = &fixture().decided.registry;
+    let queries = queries(registry);
+    let hits: usize = queries.iter().map(|q| registry.search(q, 20).len()).sum();
+    eprintln!(
+        "search: {} queries, {:.1} hits on average (limit 20); e.g. {:?}",
+        queries.len(),
+        hits as f64 / queries.len() as f64,
+        &queries[..3]
+    );
+    let mut group = c.benchmark_group("search");
+    let mut next = 0;
+    group.bench_function("names", |b| {
+        b.iter(|| {
+            next = (next + 1) % queries.len();
+            black_box(registry.search(&queries[next], 20))
+        })
+    });
+    // The most common given name alone: thousands of matches to rank.
+    for query in ["mohamed", "محمد"] {
+        group.bench_function(
+            format!(
+                "common_given_name_{}",
+                if query.is_ascii() { "latin" } else { "arabic" }
+            ),
+            |b| b.iter(|| black_box(registry.search(query, 20))),
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(benches, roster, search, decide_apply);
+criterion_main!(benches);
