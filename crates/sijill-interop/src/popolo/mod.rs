@@ -1,0 +1,5 @@
+//! Popolo (<https://www.popoloproject.com>): the JSON export, the schema check and the import.
+
+pub mod export;
+pub mod import;
+pub mod schema;
