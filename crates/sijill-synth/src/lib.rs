@@ -28,12 +28,11 @@ mod world;
 use chrono::{DateTime, TimeZone, Utc};
 use sijill_domain::{decide_batch, BatchError, Command, Context, Event, Registry, SequentialIds};
 
-pub use sijill_domain::Names;
-
 /// How big a registry to generate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Scale {
-    /// Regions, taken from Morocco's 12 in order.
+    /// Regions, from Morocco's 12 (a partial country starts with Rabat-Salé-Kénitra, the
+    /// seed's region, and Khemisset province).
     pub regions: usize,
     /// Provinces and prefectures, taken from the chosen regions' (at most 75).
     pub provinces: usize,
