@@ -8,6 +8,8 @@ mod cli;
 mod cli_bad_input;
 #[path = "e2e/crash.rs"]
 mod crash;
+#[path = "e2e/interop_cli.rs"]
+mod interop_cli;
 #[path = "e2e/interop_org.rs"]
 mod interop_org;
 #[path = "e2e/interop_popolo.rs"]

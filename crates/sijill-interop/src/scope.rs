@@ -15,9 +15,11 @@ use std::collections::{HashMap, HashSet};
 use sijill_domain::query::TreeNode;
 use sijill_domain::{Appointer, Basis};
 use sijill_domain::{
-    AsOf, Assembly, AssemblyId, Body, BodyId, Certainty, Constituency, EdtfDate, Mandate,
-    MandateId, Names, Post, PostId, Registry,
+    Area, AsOf, Assembly, AssemblyId, Body, BodyId, Certainty, Constituency, EdtfDate, Mandate,
+    MandateId, Names, Person, Post, PostId, Registry,
 };
+
+use crate::ids::sort_by_id;
 
 /// What to export.
 #[derive(Clone, Debug, Default)]
@@ -61,18 +63,27 @@ impl<'r> Scope<'r> {
         }
     }
 
+    /// Every area, sorted by id: areas are timeless.
+    pub fn areas(&self) -> Vec<&'r Area> {
+        sort_by_id(self.registry.areas().collect(), |a| a.handle.as_str())
+    }
+
+    /// Every person, sorted by id, whatever the date: people are timeless.
+    pub fn people(&self) -> Vec<&'r Person> {
+        sort_by_id(self.registry.people().collect(), |p| p.handle.as_str())
+    }
+
     pub fn bodies(&self) -> Vec<&'r Body> {
-        let mut bodies: Vec<&Body> = self
+        let bodies: Vec<&Body> = self
             .registry
             .bodies()
             .filter(|b| self.has_body(b.id))
             .collect();
-        bodies.sort_unstable_by(|a, b| a.handle.cmp(&b.handle));
-        bodies
+        sort_by_id(bodies, |b| b.handle.as_str())
     }
 
     pub fn posts(&self) -> Vec<&'r Post> {
-        let mut posts: Vec<&Post> = match &self.view {
+        let posts: Vec<&Post> = match &self.view {
             None => self.registry.posts().collect(),
             Some(view) => view
                 .posts
@@ -80,13 +91,12 @@ impl<'r> Scope<'r> {
                 .filter_map(|p| self.registry.post(*p))
                 .collect(),
         };
-        posts.sort_unstable_by(|a, b| a.handle.cmp(&b.handle));
-        posts
+        sort_by_id(posts, |p| p.handle.as_str())
     }
 
     /// Mandates with their exported id, sorted by it.
     pub fn mandates(&self) -> Vec<(std::borrow::Cow<'r, str>, &'r Mandate)> {
-        let mut mandates: Vec<_> = match &self.view {
+        let mandates: Vec<_> = match &self.view {
             None => self
                 .registry
                 .mandates()
@@ -99,12 +109,11 @@ impl<'r> Scope<'r> {
                 .map(|m| (crate::ids::of_mandate(m), m))
                 .collect(),
         };
-        mandates.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        mandates
+        sort_by_id(mandates, |m| &m.0)
     }
 
     pub fn assemblies(&self) -> Vec<&'r Assembly> {
-        let mut assemblies: Vec<&Assembly> = match &self.view {
+        let assemblies: Vec<&Assembly> = match &self.view {
             None => self.registry.assemblies().collect(),
             Some(view) => view
                 .assemblies
@@ -112,8 +121,7 @@ impl<'r> Scope<'r> {
                 .filter_map(|a| self.registry.assembly(*a))
                 .collect(),
         };
-        assemblies.sort_unstable_by(|a, b| a.handle.cmp(&b.handle));
-        assemblies
+        sort_by_id(assemblies, |a| a.handle.as_str())
     }
 
     pub fn has_body(&self, id: BodyId) -> bool {

@@ -84,7 +84,25 @@ pub struct ExportRequest<'a> {
     pub file: Option<&'a Path>,
 }
 
-/// `sijill export --format …` and `sijill roster BODY --format csv`.
+/// `sijill roster BODY --format csv`: like the table, as of today unless asked otherwise.
+pub async fn roster_csv(
+    folder: &Path,
+    body: &str,
+    at: &crate::cli::AtArgs,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
+    let today = || EdtfDate::from_naive(Utc::now().date_naive());
+    let request = ExportRequest {
+        format: Format::Csv,
+        as_of: Some(at.as_of.unwrap_or_else(today)),
+        as_recorded_at: at.as_recorded_at,
+        body: Some(body),
+        file: None,
+    };
+    export(folder, &request, out).await
+}
+
+/// `sijill export --format …`.
 pub async fn export(
     folder: &Path,
     request: &ExportRequest<'_>,

@@ -82,16 +82,7 @@ pub async fn execute(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<(
             body,
             at,
             format: Some(_),
-        } => {
-            let request = interop::ExportRequest {
-                format: sijill_interop::Format::Csv,
-                as_of: at.as_of,
-                as_recorded_at: at.as_recorded_at,
-                body: Some(body),
-                file: None,
-            };
-            interop::export(&ctx.folder, &request, &mut *ctx.out.out).await
-        }
+        } => interop::roster_csv(&ctx.folder, body, at, &mut *ctx.out.out).await,
         Cmd::Verify => verify(&mut ctx).await,
         Cmd::Serve(options) => serve(&mut ctx, options).await,
         cmd => {

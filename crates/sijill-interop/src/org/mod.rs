@@ -74,14 +74,10 @@ fn write_graph(
         kinds: BTreeSet::new(),
         actors: BTreeSet::new(),
     };
-    let mut areas: Vec<&Area> = registry.areas().collect();
-    areas.sort_unstable_by(|a, b| a.handle.cmp(&b.handle));
-    for area in areas {
+    for area in scope.areas() {
         graph.node(&builder.area(area))?;
     }
-    let mut people: Vec<&Person> = registry.people().collect();
-    people.sort_unstable_by(|a, b| a.handle.cmp(&b.handle));
-    for person in people {
+    for person in scope.people() {
         graph.node(&builder.person(person))?;
     }
     for body in scope.bodies() {

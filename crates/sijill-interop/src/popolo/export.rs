@@ -60,45 +60,20 @@ pub fn write_popolo<W: Write>(
             serde_json::to_string(as_of.as_date())?
         )?;
     }
-    counts.areas = writer.section(
-        &mut out,
-        "areas",
-        registry.areas().collect(),
-        |a| &a.handle,
-        Exporter::area,
-    )?;
+    counts.areas = writer.section(&mut out, "areas", scope.areas(), Exporter::area)?;
     out.write_all(b",\n")?;
-    counts.persons = writer.section(
-        &mut out,
-        "persons",
-        registry.people().collect(),
-        |p| &p.handle,
-        Exporter::person,
-    )?;
+    counts.persons = writer.section(&mut out, "persons", scope.people(), Exporter::person)?;
     out.write_all(b",\n")?;
     counts.organizations = writer.section(
         &mut out,
         "organizations",
         scope.bodies(),
-        |b| &b.handle,
         Exporter::organization,
     )?;
     out.write_all(b",\n")?;
-    counts.posts = writer.section(
-        &mut out,
-        "posts",
-        scope.posts(),
-        |p| &p.handle,
-        Exporter::post,
-    )?;
+    counts.posts = writer.section(&mut out, "posts", scope.posts(), Exporter::post)?;
     out.write_all(b",\n")?;
-    counts.events = writer.section(
-        &mut out,
-        "events",
-        scope.assemblies(),
-        |a| &a.handle,
-        Exporter::event,
-    )?;
+    counts.events = writer.section(&mut out, "events", scope.assemblies(), Exporter::event)?;
     out.write_all(b",\n")?;
     counts.memberships = writer.memberships(&mut out)?;
     out.write_all(b"}\n")?;
@@ -112,16 +87,14 @@ struct Exporter<'s, 'r> {
 }
 
 impl<'s, 'r> Exporter<'s, 'r> {
-    /// Writes `"key":[...]` with `items` sorted by handle, one record per line.
+    /// Writes `"key":[...]`, one record per line (`items` come sorted by id).
     fn section<T, R: Serialize>(
         &self,
         out: &mut impl Write,
         key: &str,
-        mut items: Vec<&'r T>,
-        handle: impl Fn(&T) -> &sijill_domain::Handle,
+        items: Vec<&'r T>,
         record: impl Fn(&Self, &'r T) -> R,
     ) -> io::Result<usize> {
-        items.sort_unstable_by(|a, b| handle(a).cmp(handle(b)));
         write!(out, "\"{key}\":[")?;
         for (i, item) in items.iter().enumerate() {
             out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
