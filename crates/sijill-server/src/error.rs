@@ -43,6 +43,8 @@ pub enum ApiError {
     NotFound {
         message: String,
         field: Option<String>,
+        /// More about a refused command (`index`, `command`, `rule`, `reason`).
+        details: Map<String, Value>,
     },
 
     /// A well-formed request that a rule refuses (`details` says which).
@@ -105,6 +107,7 @@ impl ApiError {
         ApiError::NotFound {
             message: message.into(),
             field: field.map(Into::into),
+            details: Map::new(),
         }
     }
 
@@ -151,7 +154,16 @@ impl ApiError {
             None => json!({}),
         };
         let value = match self {
-            ApiError::BadRequest { field: f, .. } | ApiError::NotFound { field: f, .. } => field(f),
+            ApiError::BadRequest { field: f, .. } => field(f),
+            ApiError::NotFound {
+                field: f, details, ..
+            } => {
+                let mut map = details.clone();
+                if let Value::Object(named) = field(f) {
+                    map.extend(named);
+                }
+                return map;
+            }
             ApiError::Unprocessable { details, .. } => return details.clone(),
             ApiError::Forbidden { needed, have } => json!({ "needed": needed, "role": have }),
             ApiError::PayloadTooLarge { max } => json!({ "max_bytes": max }),
@@ -210,27 +222,30 @@ impl From<EngineError> for ApiError {
                 command,
                 error,
             } => {
-                let details = [
+                let details: Map<String, Value> = [
                     ("index".to_string(), Value::from(index)),
                     ("command".to_string(), Value::from(command)),
                     ("rule".to_string(), Value::from(error.code())),
-                ];
+                    // The rule's own words, without the batch position around them, so a
+                    // client (the CLI) can say where in its own input the command came from.
+                    ("reason".to_string(), Value::from(error.to_string())),
+                ]
+                .into_iter()
+                .collect();
                 if error.is_not_found() {
                     return ApiError::NotFound {
                         message,
                         field: Some(format!("commands[{index}]")),
+                        details,
                     };
                 }
                 ApiError::Unprocessable {
                     code: error.code(),
                     message,
-                    details: details.into_iter().collect(),
+                    details,
                 }
             }
-            EngineError::NotFound { .. } => ApiError::NotFound {
-                message,
-                field: None,
-            },
+            EngineError::NotFound { .. } => ApiError::not_found(message, None),
             EngineError::BadRequest { .. } => ApiError::BadRequest {
                 code: "bad_request",
                 message,

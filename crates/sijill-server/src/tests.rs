@@ -219,6 +219,61 @@ async fn credentials_are_checked_before_the_body_is_read() {
 }
 
 #[tokio::test]
+async fn interchange_exports_stream_every_format_and_name_what_is_wrong() {
+    let server = server(false).await;
+    assert_eq!(server.post(As::Registrar, &founding()).await.status, 201);
+
+    let popolo = server.get(As::Reader, "/v1/export/popolo").await;
+    assert_eq!((popolo.status, popolo.position), (200, Some(4)));
+    assert_eq!(popolo.body["persons"][0]["name"], "Achraf Chahboun");
+    assert_eq!(popolo.body["memberships"].as_array().map(Vec::len), Some(1));
+    let text = |reply: Reply| reply.body.as_str().unwrap_or_default().to_owned();
+    let csv = text(
+        server
+            .get(As::Reader, "/v1/export/csv?body=@coordination")
+            .await,
+    );
+    assert!(csv.contains("Achraf Chahboun"), "{csv}");
+    let dot = text(server.get(As::Reader, "/v1/export/dot?as_of=2017").await);
+    assert!(
+        dot.starts_with("digraph") && dot.contains("Coordination"),
+        "{dot}"
+    );
+    let before = text(server.get(As::Reader, "/v1/export/dot?as_of=2015").await);
+    assert!(!before.contains("Coordination"), "{before}");
+    let turtle = text(server.get(As::Reader, "/v1/export/org-turtle").await);
+    assert!(turtle.contains("org:Membership"), "{turtle}");
+    let jsonld = server.get(As::Reader, "/v1/export/org-jsonld").await;
+    assert!(jsonld.body["@context"].is_object(), "{}", jsonld.body);
+
+    for (uri, expected) in [
+        ("/v1/export/xml", r#"404 not_found {"field":"format"}"#),
+        (
+            "/v1/export/popolo?body=@coordination",
+            r#"400 bad_request {"field":"body"}"#,
+        ),
+        (
+            "/v1/export/csv?body=@nobody",
+            r#"404 not_found {"field":"body"}"#,
+        ),
+        (
+            "/v1/export/csv?body=@achraf",
+            r#"400 bad_request {"field":"body"}"#,
+        ),
+        (
+            "/v1/export/dot?as_of=yesterday",
+            r#"400 bad_request {"field":"as_of"}"#,
+        ),
+    ] {
+        assert_eq!(server.get(As::Reader, uri).await.error(), expected, "{uri}");
+    }
+    assert_eq!(
+        server.get(As::Nobody, "/v1/export/popolo").await.status,
+        401
+    );
+}
+
+#[tokio::test]
 async fn anonymous_reading_reads_but_never_writes() {
     let server = server(true).await;
     assert_eq!(server.get(As::Nobody, "/v1/tree").await.status, 200);
@@ -316,12 +371,12 @@ async fn rules_refuse_with_422_and_unknown_references_with_404() {
     let taken = json!({"commands": [{"command": "register_person", "handle": "@achraf", "name": "Another"}]});
     assert_eq!(
         server.post(As::Registrar, &taken).await.error(),
-        r#"422 handle_taken {"command":"register_person","index":0,"rule":"handle_taken"}"#
+        r#"422 handle_taken {"command":"register_person","index":0,"reason":"handle `@achraf` is already taken by a person: choose another handle","rule":"handle_taken"}"#
     );
     let unknown = json!({"commands": [{"command": "establish_post", "handle": "@x", "body": "@nowhere", "title": "X"}]});
     assert_eq!(
         server.post(As::Registrar, &unknown).await.error(),
-        r#"404 not_found {"field":"commands[0]"}"#
+        r#"404 not_found {"command":"establish_post","field":"commands[0]","index":0,"reason":"no body `@nowhere` in the registry: check the handle, or register it first","rule":"not_found"}"#
     );
     let head = server.get(As::Reader, "/v1/health").await;
     assert_eq!(head.position, Some(4), "refused batches record nothing");
@@ -598,6 +653,7 @@ async fn the_openapi_document_and_the_routes_agree() {
             "GET /v1/events",
             "GET /v1/events/stream",
             "GET /v1/export",
+            "GET /v1/export/{format}",
             "GET /v1/health",
             "GET /v1/history/{entity}",
             "GET /v1/mandates",

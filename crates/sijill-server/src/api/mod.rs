@@ -7,6 +7,7 @@
 
 mod cache;
 mod commands;
+mod interop;
 mod log;
 mod queries;
 
@@ -69,6 +70,7 @@ pub fn router() -> (axum::Router<AppState>, OpenApiDoc) {
         .routes(routes!(commands::post_commands))
         .routes(routes!(log::get_event_stream))
         .routes(routes!(log::get_export))
+        .routes(routes!(interop::get_interop_export))
         .routes(routes!(get_health))
         .routes(routes!(get_openapi))
         .merge(queries::router())
