@@ -1,6 +1,6 @@
-//! Where requests are executed. Today: a local engine over the sled data folder. The
-//! `Backend` trait is the seam for a remote registry (`--server URL --token T`): it takes
-//! the same `Submission`s and `Query`s and returns the same typed answers, so rendering
+//! Where requests are executed: a local engine over the sled data folder, or a running
+//! server (`--server URL --token T`, see [`crate::remote`]). Both implement [`Backend`]: they
+//! take the same `Submission`s and `Query`s and return the same typed answers, so rendering
 //! cannot tell the two apart.
 
 use std::io::Write;
@@ -15,6 +15,7 @@ use sijill_store::{EventStore, SledStore};
 
 use crate::exit::Failure;
 use crate::progress;
+use crate::remote::Remote;
 
 /// Executes requests against one registry.
 pub trait Backend {
@@ -24,6 +25,10 @@ pub trait Backend {
     async fn export(&self, out: &mut (dyn Write + Send)) -> anyhow::Result<TransferReport>;
     /// Stops accepting, finishes what is queued, flushes.
     async fn close(self) -> anyhow::Result<()>;
+    /// Whether a server decides who the actor is (its token's name).
+    fn is_remote(&self) -> bool {
+        false
+    }
 }
 
 /// Whether opening may create the data folder.
@@ -34,6 +39,89 @@ pub enum Create {
     /// Everything else: a missing folder is an error (a typo in `--data` must not silently
     /// start a new, empty registry).
     No,
+}
+
+/// Where the registry is, as the global flags say.
+#[derive(Clone, Debug)]
+pub enum Location {
+    /// A data folder, opened by an engine in this process.
+    Folder(PathBuf),
+    /// A running `sijill serve`.
+    Server { url: String, token: Option<String> },
+}
+
+impl Location {
+    /// Opens the registry: replays a local log, or checks that the server answers.
+    pub async fn open(&self, create: Create) -> anyhow::Result<Connection> {
+        match self {
+            Location::Folder(folder) => Ok(Connection::Local(Local::open(folder, create).await?)),
+            Location::Server { url, token } => Ok(Connection::Remote(
+                Remote::connect(url, token.clone()).await?,
+            )),
+        }
+    }
+
+    /// The data folder, or a refusal naming the operation that needs one.
+    pub fn folder(&self, operation: &str) -> anyhow::Result<&Path> {
+        match self {
+            Location::Folder(folder) => Ok(folder),
+            Location::Server { .. } => Err(Failure {
+                code: crate::exit::USAGE,
+                message: format!(
+                    "{operation} works on a data folder, not through --server: run it on the server's machine with --data"
+                ),
+            }
+            .into()),
+        }
+    }
+
+    /// How to name it to a person: the folder, or the server's URL.
+    pub fn describe(&self) -> String {
+        match self {
+            Location::Folder(folder) => folder.display().to_string(),
+            Location::Server { url, .. } => url.clone(),
+        }
+    }
+}
+
+/// An open registry, local or remote.
+pub enum Connection {
+    Local(Local),
+    Remote(Remote),
+}
+
+impl Backend for Connection {
+    async fn submit(&self, submission: Submission) -> anyhow::Result<Receipt> {
+        match self {
+            Connection::Local(local) => local.submit(submission).await,
+            Connection::Remote(remote) => remote.submit(submission).await,
+        }
+    }
+
+    async fn ask(&self, query: &Query) -> anyhow::Result<Answer> {
+        match self {
+            Connection::Local(local) => local.ask(query).await,
+            Connection::Remote(remote) => remote.ask(query).await,
+        }
+    }
+
+    async fn export(&self, out: &mut (dyn Write + Send)) -> anyhow::Result<TransferReport> {
+        match self {
+            Connection::Local(local) => local.export(out).await,
+            Connection::Remote(remote) => remote.export(out).await,
+        }
+    }
+
+    async fn close(self) -> anyhow::Result<()> {
+        match self {
+            Connection::Local(local) => local.close().await,
+            Connection::Remote(remote) => remote.close().await,
+        }
+    }
+
+    fn is_remote(&self) -> bool {
+        matches!(self, Connection::Remote(_))
+    }
 }
 
 /// A registry in a local data folder, served by an engine in this process.

@@ -26,7 +26,7 @@ pub const LOG_LIMIT_DEFAULT: usize = 100;
     about = "An event-sourced registry of how organisations are structured: record what assemblies \
              decided, ask who holds what (as of any date, as recorded at any point), audit the log",
     after_help = "Start with `sijill demo`. Exit codes: 0 ok, 1 usage, 2 bad input or rule violation, \
-                  3 not found, 4 data folder unusable (locked, newer format, corrupt), 5 internal error."
+                  3 not found, 4 data folder or server unusable (locked, newer format, corrupt, unreachable), 5 internal error."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -43,6 +43,24 @@ pub struct Global {
     /// Print JSON instead of tables (one document on stdout)
     #[arg(long, global = true)]
     pub json: bool,
+    /// Talk to a running `sijill serve` at this address instead of opening a data folder
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        env = "SIJILL_SERVER",
+        conflicts_with = "data"
+    )]
+    pub server: Option<String>,
+    /// The bearer token for --server (from the server's token file, or printed by `serve --demo`)
+    #[arg(
+        long,
+        global = true,
+        value_name = "TOKEN",
+        env = "SIJILL_TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
 }
 
 /// Who records, on what document, under which idempotency key.

@@ -6,7 +6,7 @@
 //! | 1 | usage: unknown subcommand or flag, missing argument |
 //! | 2 | bad input: a malformed record file or argument, a rule the registry keeps |
 //! | 3 | not found: a question about an entity the registry does not hold |
-//! | 4 | data folder unusable: missing, locked by another process, newer format, corrupt log |
+//! | 4 | data folder unusable (missing, locked by another process, newer format, corrupt log), or `--server` unreachable |
 //! | 5 | internal or operating error (disk, store) |
 
 use std::io;
@@ -68,7 +68,10 @@ fn classify(cause: &(dyn std::error::Error + 'static)) -> Option<u8> {
     if let Some(failure) = cause.downcast_ref::<Failure>() {
         return Some(failure.code);
     }
-    if cause.is::<RecordFileError>() || cause.is::<ArgumentError>() {
+    if cause.is::<RecordFileError>()
+        || cause.is::<ArgumentError>()
+        || cause.is::<crate::remote::Refused>()
+    {
         return Some(BAD_INPUT);
     }
     if let Some(engine) = cause.downcast_ref::<EngineError>() {

@@ -23,8 +23,9 @@ use sijill_interop::{
 };
 use sijill_store::CommandId;
 
-use crate::backend::{Backend, Create, Local};
+use crate::backend::{Backend, Connection, Create, Local, Location};
 use crate::exit::{self, Failure};
+use crate::remote::Remote;
 
 /// What `sijill export` writes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -86,7 +87,7 @@ pub struct ExportRequest<'a> {
 
 /// `sijill roster BODY --format csv`: like the table, as of today unless asked otherwise.
 pub async fn roster_csv(
-    folder: &Path,
+    location: &Location,
     body: &str,
     at: &crate::cli::AtArgs,
     out: &mut (dyn Write + Send),
@@ -99,19 +100,65 @@ pub async fn roster_csv(
         body: Some(body),
         file: None,
     };
-    export(folder, &request, out).await
+    export(location, &request, out).await
 }
 
 /// `sijill export --format …`.
 pub async fn export(
-    folder: &Path,
+    location: &Location,
     request: &ExportRequest<'_>,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
-    let local = Local::open(folder, Create::No).await?;
-    let result = export_from(&local, request, out).await;
-    local.close().await?;
+    let connection = location.open(Create::No).await?;
+    let result = match &connection {
+        Connection::Local(local) => export_from(local, request, out).await,
+        Connection::Remote(remote) => export_remote(remote, request, out).await,
+    };
+    connection.close().await?;
     result
+}
+
+/// The same export, written by the server (`GET /v1/export/{format}`) and streamed here.
+async fn export_remote(
+    remote: &Remote,
+    request: &ExportRequest<'_>,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
+    let mut query = Vec::new();
+    if let Some(date) = request.as_of {
+        query.push(("as_of", date.to_string()));
+    }
+    if let Some(position) = request.as_recorded_at {
+        query.push(("as_recorded_at", position.to_string()));
+    }
+    if let Some(body) = request.body {
+        query.push(("body", body.to_owned()));
+    }
+    let format = request.format.name();
+    let Some(file) = request.file else {
+        return remote.export_format(format, &query, out).await;
+    };
+    let temporary = file.with_extension("export-partial");
+    let created = std::fs::File::create(&temporary)
+        .with_context(|| format!("creating {}", temporary.display()))?;
+    let mut writer = std::io::BufWriter::new(created);
+    remote.export_format(format, &query, &mut writer).await?;
+    finish_file(writer, &temporary, file)
+}
+
+/// Syncs a finished temporary file and gives it its final name.
+fn finish_file(
+    writer: std::io::BufWriter<std::fs::File>,
+    temporary: &Path,
+    file: &Path,
+) -> anyhow::Result<()> {
+    writer
+        .into_inner()
+        .map_err(|e| e.into_error())?
+        .sync_all()?;
+    std::fs::rename(temporary, file)
+        .with_context(|| format!("renaming {} to {}", temporary.display(), file.display()))?;
+    Ok(())
 }
 
 async fn export_from(
@@ -165,13 +212,7 @@ fn write_file(
         .with_context(|| format!("creating {}", temporary.display()))?;
     let mut writer = std::io::BufWriter::new(created);
     tokio::task::block_in_place(|| write(&mut writer))?;
-    writer
-        .into_inner()
-        .map_err(|e| e.into_error())?
-        .sync_all()?;
-    std::fs::rename(&temporary, file)
-        .with_context(|| format!("renaming {} to {}", temporary.display(), file.display()))?;
-    Ok(())
+    finish_file(writer, &temporary, file)
 }
 
 fn body_id(registry: &Registry, text: &str) -> anyhow::Result<BodyId> {
@@ -211,14 +252,14 @@ pub struct ImportSummary {
 
 /// `sijill import --format popolo FILE`.
 pub async fn import_popolo(
-    folder: &Path,
+    location: &Location,
     request: &ImportRequest<'_>,
 ) -> anyhow::Result<ImportSummary> {
     let plan = read_plan(request.file)?;
     let batches = plan
         .batches(Utc::now())
         .map_err(|e| refused(request.file, &e))?;
-    let local = Local::open(folder, Create::IfMissing).await?;
+    let local = location.open(Create::IfMissing).await?;
     let result = submit_plan(&local, &plan, &batches, request).await;
     local.close().await?;
     let receipts = result?;
@@ -259,19 +300,15 @@ fn refused(file: &Path, error: &sijill_interop::ImportError) -> anyhow::Error {
 /// Checks the whole plan against the registry (unless the file was recorded before), then
 /// submits its batches in order. A batch already in the log is answered as deduplicated.
 async fn submit_plan(
-    local: &Local,
+    connection: &Connection,
     plan: &ImportPlan,
     batches: &[ImportBatch],
     request: &ImportRequest<'_>,
 ) -> anyhow::Result<Vec<Receipt>> {
-    let engine = local.engine();
-    let first = CommandId::new(batches[0].command_id.clone())?;
-    if engine.store().find_command(&first).await?.is_none() {
-        let snapshot = engine.snapshot();
-        let mut ids = SequentialIds::new();
-        let mut ctx = sijill_domain::Context::new(Utc::now(), &mut ids);
-        plan.decide(&snapshot.registry, &mut ctx)
-            .map_err(|e| refused(request.file, &e))?;
+    // Through a server, each batch is still atomic and idempotent, and the server decides
+    // it; the whole-file check before the first batch needs the state, so it runs locally.
+    if let Connection::Local(local) = connection {
+        precheck(local, plan, batches, request).await?;
     }
     let mut receipts = Vec::with_capacity(batches.len());
     for batch in batches {
@@ -281,12 +318,32 @@ async fn submit_plan(
             actor: request.actor.clone(),
             source: Some(plan.source().to_owned()),
         };
-        match local.submit(submission).await {
+        match connection.submit(submission).await {
             Ok(receipt) => receipts.push(receipt),
             Err(e) => return Err(located(e, plan, batch, request.file, receipts.len())),
         }
     }
     Ok(receipts)
+}
+
+/// Decides the whole plan against the registry (unless the file was recorded before), so
+/// that a file refused anywhere records nothing, even when it spans several batches.
+async fn precheck(
+    local: &Local,
+    plan: &ImportPlan,
+    batches: &[ImportBatch],
+    request: &ImportRequest<'_>,
+) -> anyhow::Result<()> {
+    let engine = local.engine();
+    let first = CommandId::new(batches[0].command_id.clone())?;
+    if engine.store().find_command(&first).await?.is_none() {
+        let snapshot = engine.snapshot();
+        let mut ids = SequentialIds::new();
+        let mut ctx = sijill_domain::Context::new(Utc::now(), &mut ids);
+        plan.decide(&snapshot.registry, &mut ctx)
+            .map_err(|e| refused(request.file, &e))?;
+    }
+    Ok(())
 }
 
 /// A refusal names the record of the file it comes from.
@@ -297,15 +354,27 @@ fn located(
     file: &Path,
     done: usize,
 ) -> anyhow::Error {
-    let Some(EngineError::Rejected {
-        index,
-        command,
-        error,
-    }) = error.downcast_ref::<EngineError>()
-    else {
-        return error;
+    let explained = match error.downcast_ref::<EngineError>() {
+        Some(EngineError::Rejected {
+            index,
+            command,
+            error,
+        }) => plan
+            .rejected(batch.commands.start + index, command, (**error).clone())
+            .to_string(),
+        _ => match error.downcast_ref::<crate::remote::Refused>() {
+            // The server's words, placed in the file as a local refusal would be.
+            Some(refused) => {
+                let index = batch.commands.start + refused.index;
+                let path = plan.path(index).unwrap_or("$");
+                format!(
+                    "{path}: the registry refuses it ({}): {}",
+                    refused.command, refused.reason
+                )
+            }
+            None => return error,
+        },
     };
-    let explained = plan.rejected(batch.commands.start + index, command, (**error).clone());
     let recorded = match done {
         0 => "nothing was recorded".to_owned(),
         n => format!("the first {n} batches were recorded; run the import again once fixed to record the rest"),

@@ -13,6 +13,7 @@ mod exit;
 mod interop;
 mod progress;
 mod record_file;
+mod remote;
 mod render;
 mod run;
 mod table;

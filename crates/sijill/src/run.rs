@@ -10,7 +10,7 @@ use sijill_engine::query::{Answer, Data, Query};
 use sijill_engine::{EngineError, Receipt, Submission};
 use sijill_store::CommandId;
 
-use crate::backend::{self, Backend, Create, Local};
+use crate::backend::{self, Backend, Create, Location};
 use crate::cli::{AtArgs, Cli, Cmd, Global, WriteArgs, DATA_DIR_DEFAULT, SEARCH_LIMIT_MAX};
 use crate::exit::Failure;
 use crate::interop::{self, ExportFormat, ImportFormat};
@@ -30,15 +30,26 @@ pub fn data_folder(global: &Global) -> PathBuf {
     }
 }
 
+/// Where the registry is: `--server` (a running server), else the data folder.
+pub fn location(global: &Global) -> Location {
+    match &global.server {
+        Some(url) => Location::Server {
+            url: url.clone(),
+            token: global.token.clone(),
+        },
+        None => Location::Folder(data_folder(global)),
+    }
+}
+
 struct Ctx<'a> {
-    folder: PathBuf,
+    location: Location,
     json: bool,
     out: Out<'a>,
 }
 
 pub async fn execute(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
     let mut ctx = Ctx {
-        folder: data_folder(&cli.global),
+        location: location(&cli.global),
         json: cli.global.json,
         out: Out {
             out,
@@ -76,13 +87,13 @@ pub async fn execute(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<(
                 body: body.as_deref(),
                 file: file.as_deref(),
             };
-            interop::export(&ctx.folder, &request, &mut *ctx.out.out).await
+            interop::export(&ctx.location, &request, &mut *ctx.out.out).await
         }
         Cmd::Roster {
             body,
             at,
             format: Some(_),
-        } => interop::roster_csv(&ctx.folder, body, at, &mut *ctx.out.out).await,
+        } => interop::roster_csv(&ctx.location, body, at, &mut *ctx.out.out).await,
         Cmd::Verify => verify(&mut ctx).await,
         Cmd::Serve(options) => serve(&mut ctx, options).await,
         cmd => {
@@ -96,18 +107,19 @@ pub async fn execute(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<(
 }
 
 async fn init(ctx: &mut Ctx<'_>) -> anyhow::Result<()> {
-    let store = backend::open_store(&ctx.folder, Create::IfMissing).await?;
+    let folder = ctx.location.folder("init")?.to_path_buf();
+    let store = backend::open_store(&folder, Create::IfMissing).await?;
     let head = store.head().await?.position;
     let message = match head {
-        0 => format!("registry ready in {} (empty)", ctx.folder.display()),
+        0 => format!("registry ready in {} (empty)", folder.display()),
         n => format!(
             "registry already in {} ({n} events): nothing changed",
-            ctx.folder.display()
+            folder.display()
         ),
     };
     print(
         ctx,
-        &serde_json::json!({ "data": ctx.folder, "events": head }),
+        &serde_json::json!({ "data": folder, "events": head }),
         |out| out.out.write_all(format!("{message}\n").as_bytes()),
     )
 }
@@ -116,7 +128,7 @@ async fn init(ctx: &mut Ctx<'_>) -> anyhow::Result<()> {
 /// the coordination it founded.
 async fn demo(ctx: &mut Ctx<'_>, write: &WriteArgs) -> anyhow::Result<()> {
     let files = examples::khemisset()?;
-    let local = Local::open(&ctx.folder, Create::IfMissing).await?;
+    let local = ctx.location.open(Create::IfMissing).await?;
     let mut receipts = Vec::with_capacity(files.len());
     for file in &files {
         receipts.push(submit_file(&local, file, write, false).await?);
@@ -133,7 +145,7 @@ async fn demo(ctx: &mut Ctx<'_>, write: &WriteArgs) -> anyhow::Result<()> {
     if ctx.json {
         return json(
             ctx,
-            &serde_json::json!({ "data": ctx.folder, "recorded": receipts, "roster": roster }),
+            &serde_json::json!({ "data": ctx.location.describe(), "recorded": receipts, "roster": roster }),
         );
     }
     demo_text(ctx, &files, &receipts, &roster)
@@ -149,7 +161,7 @@ fn demo_text(
     let events = receipts.last().map_or(0, |r| r.last);
     let mut text = format!(
         "sijill demo: the founding example in {}\n",
-        ctx.folder.display()
+        ctx.location.describe()
     );
     text += &match new {
         0 => format!("already recorded: {} files, {events} events (nothing new)\n\n", files.len()),
@@ -157,7 +169,7 @@ fn demo_text(
     };
     ctx.out.out.write_all(text.as_bytes())?;
     render::answer(&mut ctx.out, roster)?;
-    let data = data_flag(&ctx.folder);
+    let data = data_flag(&ctx.location);
     let next = format!(
         "\nTry next:\n  sijill{data} person @achraf-chahboun\n  sijill{data} audit @achraf-chahboun\n  sijill{data} search \"إسماعيل البنوري\"\n  \
          sijill{data} roster @khemisset-coordination --as-of 2016-12-10\n  sijill{data} representation @khemisset-coordination\n  \
@@ -170,8 +182,9 @@ fn demo_text(
 /// Serves the registry over HTTP until SIGINT or SIGTERM; with `--demo`, records the founding
 /// example first (idempotently, as `demo` does).
 async fn serve(ctx: &mut Ctx<'_>, options: &sijill_server::ServeOptions) -> anyhow::Result<()> {
-    let local = Local::open(
-        &ctx.folder,
+    let folder = ctx.location.folder("serve")?;
+    let local = backend::Local::open(
+        folder,
         if options.demo {
             Create::IfMissing
         } else {
@@ -188,12 +201,18 @@ async fn serve(ctx: &mut Ctx<'_>, options: &sijill_server::ServeOptions) -> anyh
 }
 
 /// `--data DIR` when the folder is not the one found without it, so the hints work as typed.
-fn data_flag(folder: &Path) -> String {
+fn data_flag(location: &Location) -> String {
+    let folder = match location {
+        Location::Folder(folder) => folder,
+        Location::Server { url, .. } => return format!(" --server {url}"),
+    };
     let found = data_folder(&Global {
         data: None,
         json: false,
+        server: None,
+        token: None,
     });
-    if found == folder {
+    if found == *folder {
         String::new()
     } else {
         format!(" --data {}", folder.display())
@@ -211,7 +230,7 @@ async fn record(ctx: &mut Ctx<'_>, paths: &[PathBuf], write: &WriteArgs) -> anyh
         .iter()
         .map(|p| record_file::read(p))
         .collect::<Result<Vec<_>, _>>()?;
-    let local = Local::open(&ctx.folder, Create::No).await?;
+    let local = ctx.location.open(Create::No).await?;
     let mut receipts = Vec::with_capacity(files.len());
     for file in &files {
         match submit_file(&local, file, write, true).await {
@@ -235,7 +254,7 @@ async fn record(ctx: &mut Ctx<'_>, paths: &[PathBuf], write: &WriteArgs) -> anyh
 /// One file as one submission. Command-line flags win over the file's own keys (only when
 /// `flags_win`: `demo` keeps the example's command ids so that it stays idempotent).
 async fn submit_file(
-    local: &Local,
+    local: &impl Backend,
     file: &RecordFile,
     write: &WriteArgs,
     flags_win: bool,
@@ -245,6 +264,9 @@ async fn submit_file(
         _ => file.command_id.clone(),
     };
     let actor = match (&write.actor, &file.actor) {
+        // A server records its token's name as the actor.
+        (None, _) if local.is_remote() => String::new(),
+        (Some(_), _) if local.is_remote() => return Err(actor_with_server()),
         (Some(actor), _) => actor.clone(),
         (None, Some(actor)) => actor.clone(),
         (None, None) if flags_win => default_actor()?,
@@ -263,19 +285,38 @@ async fn submit_file(
 
 /// A refusal names the file, line and entry it comes from.
 fn located(error: anyhow::Error, file: &RecordFile) -> anyhow::Error {
-    match error.downcast_ref::<EngineError>() {
-        Some(EngineError::Rejected {
-            index,
-            command,
-            error,
-        }) => Failure::bad_input(format!(
-            "{} ({command}): {error}; nothing in {} was recorded",
-            file.locate(*index),
+    match refusal(&error) {
+        Some((index, command, reason)) => Failure::bad_input(format!(
+            "{} ({command}): {reason}; nothing in {} was recorded",
+            file.locate(index),
             file.name
         ))
         .into(),
-        _ => error,
+        None => error,
     }
+}
+
+/// A command the registry refused, local or remote: its index in the batch, its name and
+/// the rule's words.
+pub fn refusal(error: &anyhow::Error) -> Option<(usize, String, String)> {
+    if let Some(EngineError::Rejected {
+        index,
+        command,
+        error,
+    }) = error.downcast_ref::<EngineError>()
+    {
+        return Some((*index, (*command).to_owned(), error.to_string()));
+    }
+    error
+        .downcast_ref::<crate::remote::Refused>()
+        .map(|r| (r.index, r.command.clone(), r.reason.clone()))
+}
+
+fn actor_with_server() -> anyhow::Error {
+    Failure::bad_input(
+        "--actor cannot be used with --server: the server records its token's name as the actor",
+    )
+    .into()
 }
 
 async fn quick_edit(
@@ -288,7 +329,12 @@ async fn quick_edit(
         .as_deref()
         .map(parse_command_id)
         .transpose()?;
-    let actor = write.actor.clone().map_or_else(default_actor, Ok)?;
+    let local = ctx.location.open(Create::No).await?;
+    let actor = match (&write.actor, local.is_remote()) {
+        (Some(_), true) => return Err(actor_with_server()),
+        (None, true) => String::new(),
+        (actor, false) => actor.clone().map_or_else(default_actor, Ok)?,
+    };
     let name = command.name();
     let submission = Submission {
         commands: vec![command],
@@ -296,14 +342,13 @@ async fn quick_edit(
         actor,
         source: write.source.clone(),
     };
-    let local = Local::open(&ctx.folder, Create::No).await?;
     let result = local.submit(submission).await;
     local.close().await?;
-    let receipt = result.map_err(|e| match e.downcast_ref::<EngineError>() {
-        Some(EngineError::Rejected { error, .. }) => {
-            Failure::bad_input(format!("{name}: {error}; nothing was recorded")).into()
+    let receipt = result.map_err(|e| match refusal(&e) {
+        Some((_, _, reason)) => {
+            Failure::bad_input(format!("{name}: {reason}; nothing was recorded")).into()
         }
-        _ => e,
+        None => e,
     })?;
     print(ctx, &receipt, |out| render::receipt(out, &receipt))
 }
@@ -426,7 +471,7 @@ fn search(text: &str, limit: usize) -> anyhow::Result<(String, Option<usize>)> {
 }
 
 async fn ask(ctx: &mut Ctx<'_>, query: &Query) -> anyhow::Result<()> {
-    let local = Local::open(&ctx.folder, Create::No).await?;
+    let local = ctx.location.open(Create::No).await?;
     let answer = local.ask(query).await;
     local.close().await?;
     let answer = answer?;
@@ -434,7 +479,7 @@ async fn ask(ctx: &mut Ctx<'_>, query: &Query) -> anyhow::Result<()> {
 }
 
 async fn verify(ctx: &mut Ctx<'_>) -> anyhow::Result<()> {
-    let local = Local::open(&ctx.folder, Create::No).await?;
+    let local = ctx.location.open(Create::No).await?;
     let answer = local
         .ask(&Query::Verify {
             from: None,
@@ -455,7 +500,7 @@ async fn verify(ctx: &mut Ctx<'_>) -> anyhow::Result<()> {
 /// Writes the log to `file` (through a temporary file renamed at the end, so a failed
 /// export never leaves a truncated file under the final name), or to stdout.
 async fn export(ctx: &mut Ctx<'_>, file: Option<&Path>) -> anyhow::Result<()> {
-    let local = Local::open(&ctx.folder, Create::No).await?;
+    let local = ctx.location.open(Create::No).await?;
     let Some(file) = file else {
         let report = local.export(&mut *ctx.out.out).await;
         local.close().await?;
@@ -489,21 +534,27 @@ async fn export(ctx: &mut Ctx<'_>, file: Option<&Path>) -> anyhow::Result<()> {
 }
 
 async fn import(ctx: &mut Ctx<'_>, file: &Path) -> anyhow::Result<()> {
-    let report = backend::import(&ctx.folder, file).await?;
+    let folder = ctx.location.folder("import --format log")?.to_path_buf();
+    let report = backend::import(&folder, file).await?;
     let head = sijill_store::hash_to_hex(&report.head.hash);
-    let summary = serde_json::json!({ "data": ctx.folder, "events": report.events, "head_position": report.head.position, "head_hash": head });
+    let summary = serde_json::json!({ "data": folder, "events": report.events, "head_position": report.head.position, "head_hash": head });
     let message = format!(
         "imported {} events into {} (head hash {head}); the chain verified before anything was stored\n",
         report.events,
-        ctx.folder.display()
+        folder.display()
     );
     print(ctx, &summary, |out| out.out.write_all(message.as_bytes()))
 }
 
 async fn import_popolo(ctx: &mut Ctx<'_>, file: &Path, actor: Option<&str>) -> anyhow::Result<()> {
-    let actor = actor.map_or_else(default_actor, |a| Ok(a.to_owned()))?;
+    let actor = match (actor, &ctx.location) {
+        (Some(_), Location::Server { .. }) => return Err(actor_with_server()),
+        // A server records its token's name as the actor.
+        (None, Location::Server { .. }) => String::new(),
+        (actor, Location::Folder(_)) => actor.map_or_else(default_actor, |a| Ok(a.to_owned()))?,
+    };
     let summary =
-        interop::import_popolo(&ctx.folder, &interop::ImportRequest { file, actor }).await?;
+        interop::import_popolo(&ctx.location, &interop::ImportRequest { file, actor }).await?;
     print(ctx, &summary, |out| {
         interop::render_import(&mut *out.out, &summary)
     })
