@@ -4,6 +4,10 @@
 
 use std::time::Duration;
 
+// An attendance record tags the assembly and each attendee; the log must take the largest one
+// the domain allows, or a valid command would be decided and then refused by the store.
+const _: () = assert!(sijill_domain::command::ATTENDEES_MAX < sijill_store::limits::EVENT_TAGS_MAX);
+
 /// Submissions waiting for the writer, by default. A full queue answers `Busy` at once
 /// rather than letting callers pile up behind a slow disk.
 pub const QUEUE_LEN_DEFAULT: usize = 4_096;

@@ -16,8 +16,11 @@ pub const BATCH_EVENTS_MAX: usize = 4_096;
 /// the size of one transaction.
 pub const GROUP_EVENTS_MAX: usize = 16_384;
 
-/// Maximum number of tags (ids an event concerns) on one event.
-pub const EVENT_TAGS_MAX: usize = 64;
+/// Maximum number of tags (ids an event concerns) on one event. The largest events the domain
+/// makes are attendance records: up to `ATTENDEES_MAX` (1,000) people plus the assembly, each
+/// a tag so that every attendee's history finds the event. The engine checks at compile time
+/// that the two limits agree.
+pub const EVENT_TAGS_MAX: usize = 1_024;
 
 /// Maximum number of events one `read`/`read_tag` call returns.
 pub const PAGE_EVENTS_MAX: usize = 10_000;
