@@ -23,8 +23,12 @@ reader=$(awk '$1 == "reader" {print $2}' "$out")
 registrar=$(awk '$1 == "registrar" {print $2}' "$out")
 
 # The first provincial coordination: a body of about twenty members.
-body=$(curl -s -H "Authorization: Bearer $reader" "$url/v1/bodies?limit=1000" |
-  python3 -c 'import json,sys; items=json.load(sys.stdin)["data"]["bodies"]["items"]; print(next(i["body"]["handle"] for i in items if i["kind"] == "provincial-coordination"))')
+body=""
+for offset in $(seq 0 1000 20000); do
+  body=$(curl -s -H "Authorization: Bearer $reader" "$url/v1/bodies?limit=1000&offset=$offset" |
+    python3 -c 'import json,sys; items=json.load(sys.stdin)["data"]["bodies"]["items"]; print(next((i["body"]["handle"] for i in items if i["kind"] == "provincial-coordination"), ""))')
+  [ -n "$body" ] && break
+done
 entries=$(curl -s -H "Authorization: Bearer $reader" "$url/v1/bodies/$body/roster" |
   python3 -c 'import json,sys; print(len(json.load(sys.stdin)["data"]["roster"]["entries"]))')
 echo "== GET roster of $body ($entries entries), 64 connections, ${seconds}s"

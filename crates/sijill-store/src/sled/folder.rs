@@ -9,6 +9,7 @@ use std::ffi::OsString;
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use crate::error::StoreError;
 
@@ -102,6 +103,31 @@ pub struct SledFiles {
     sled_dir: PathBuf,
     db: File,
     synced_blobs: HashSet<OsString>,
+    /// The blob folder's modification time at the last scan, when it was old enough to prove
+    /// that no file was added since (see [`BLOB_DIR_MTIME_MARGIN_FINE`]).
+    blobs_scanned_at_mtime: Option<SystemTime>,
+}
+
+/// How far in the past the blob folder's modification time must be for an unchanged time to
+/// prove that no blob was added since the last scan. A file system stamps times with a coarse
+/// clock, so a file created in the same tick as the previous change would leave the time as it
+/// was; once the last change is older than a tick, every later change moves it. File systems
+/// with sub-second timestamps tick every few milliseconds (ext4, xfs: one kernel jiffy, at most
+/// 10 ms); [`BLOB_DIR_MTIME_MARGIN_FINE`] is ten of those. A time with no sub-second part may
+/// come from a file system that counts whole seconds (or two, FAT), hence the wider margin.
+const BLOB_DIR_MTIME_MARGIN_FINE: Duration = Duration::from_millis(100);
+const BLOB_DIR_MTIME_MARGIN_COARSE: Duration = Duration::from_secs(3);
+
+/// The margin for a modification time, by the resolution it shows.
+fn mtime_margin(mtime: SystemTime) -> Duration {
+    let fine = mtime
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .is_ok_and(|since| since.subsec_nanos() != 0);
+    if fine {
+        BLOB_DIR_MTIME_MARGIN_FINE
+    } else {
+        BLOB_DIR_MTIME_MARGIN_COARSE
+    }
 }
 
 impl SledFiles {
@@ -112,6 +138,7 @@ impl SledFiles {
             sled_dir: sled_dir.to_path_buf(),
             db,
             synced_blobs: HashSet::new(),
+            blobs_scanned_at_mtime: None,
         };
         File::open(sled_dir.join("conf"))?.sync_all()?;
         files.sync()?;
@@ -126,8 +153,24 @@ impl SledFiles {
         self.sync_new_blobs()
     }
 
+    /// A large registry holds thousands of blob files and sled adds them rarely, so the folder
+    /// is only listed when its modification time says it changed: listing it on every flush
+    /// cost more than the flush itself.
     fn sync_new_blobs(&mut self) -> io::Result<()> {
         let blobs = self.sled_dir.join("blobs");
+        let looked_at = SystemTime::now();
+        let mtime = match fs::metadata(&blobs).and_then(|m| m.modified()) {
+            Ok(mtime) => mtime,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        if self.blobs_scanned_at_mtime == Some(mtime) {
+            return Ok(());
+        }
+        let settled = looked_at
+            .duration_since(mtime)
+            .is_ok_and(|age| age > mtime_margin(mtime));
+        self.blobs_scanned_at_mtime = None;
         let entries = match fs::read_dir(&blobs) {
             Ok(entries) => entries,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
@@ -153,6 +196,68 @@ impl SledFiles {
         if added {
             sync_dir(&blobs)?;
         }
+        // Trusted only when everything listed is synced and the time cannot hide a later file.
+        if settled {
+            self.blobs_scanned_at_mtime = Some(mtime);
+        }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set_mtime(path: &Path, time: SystemTime) {
+        File::open(path).unwrap().set_modified(time).unwrap();
+    }
+
+    #[test]
+    fn a_time_in_whole_seconds_waits_for_the_coarse_margin() {
+        let whole = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(mtime_margin(whole), BLOB_DIR_MTIME_MARGIN_COARSE);
+        let fine = whole + Duration::from_nanos(4_000_001);
+        assert_eq!(mtime_margin(fine), BLOB_DIR_MTIME_MARGIN_FINE);
+    }
+
+    #[test]
+    fn blobs_are_listed_again_whenever_the_folder_may_have_changed() {
+        let folder = tempfile::tempdir().unwrap();
+        let sled_dir = folder.path().join("sled");
+        let blobs = sled_dir.join("blobs");
+        fs::create_dir_all(&blobs).unwrap();
+        fs::write(sled_dir.join("db"), b"").unwrap();
+        fs::write(sled_dir.join("conf"), b"").unwrap();
+        fs::write(blobs.join("1"), b"old").unwrap();
+        let long_ago = SystemTime::now() - Duration::from_secs(60);
+        set_mtime(&blobs, long_ago);
+
+        // A settled folder is listed once, then trusted while its time stays the same.
+        let mut files = SledFiles::open(folder.path(), &sled_dir).unwrap();
+        assert_eq!(files.synced_blobs.len(), 1);
+        assert_eq!(files.blobs_scanned_at_mtime, Some(long_ago));
+        files.synced_blobs.clear();
+        files.sync().unwrap();
+        assert!(
+            files.synced_blobs.is_empty(),
+            "an unchanged folder is not listed"
+        );
+
+        // A new blob moves the time: it is found and synced, and a time this recent is not
+        // trusted (a file added in the same tick would not move it again).
+        fs::write(blobs.join("2"), b"new").unwrap();
+        files.sync().unwrap();
+        assert_eq!(files.synced_blobs.len(), 2);
+        assert_eq!(files.blobs_scanned_at_mtime, None);
+        files.synced_blobs.remove(OsString::from("2").as_os_str());
+        files.sync().unwrap();
+        assert_eq!(files.synced_blobs.len(), 2, "a recent time is listed again");
+
+        // The same holds for a file added with the folder's time left where it was.
+        fs::write(blobs.join("3"), b"newer").unwrap();
+        set_mtime(&blobs, long_ago);
+        files.blobs_scanned_at_mtime = None;
+        files.sync().unwrap();
+        assert_eq!(files.synced_blobs.len(), 3);
     }
 }
