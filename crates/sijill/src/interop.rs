@@ -25,6 +25,7 @@ use sijill_store::CommandId;
 
 use crate::backend::{Backend, Create, Local};
 use crate::exit::{self, Failure};
+use crate::place::Place;
 
 /// What `sijill export` writes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -86,7 +87,7 @@ pub struct ExportRequest<'a> {
 
 /// `sijill roster BODY --format csv`: like the table, as of today unless asked otherwise.
 pub async fn roster_csv(
-    folder: &Path,
+    place: &Place,
     body: &str,
     at: &crate::cli::AtArgs,
     out: &mut (dyn Write + Send),
@@ -99,16 +100,16 @@ pub async fn roster_csv(
         body: Some(body),
         file: None,
     };
-    export(folder, &request, out).await
+    export(place, &request, out).await
 }
 
 /// `sijill export --format …`.
 pub async fn export(
-    folder: &Path,
+    place: &Place,
     request: &ExportRequest<'_>,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
-    let local = Local::open(folder, Create::No).await?;
+    let local = Local::open(place, Create::No).await?;
     let result = export_from(&local, request, out).await;
     local.close().await?;
     result
@@ -211,14 +212,14 @@ pub struct ImportSummary {
 
 /// `sijill import --format popolo FILE`.
 pub async fn import_popolo(
-    folder: &Path,
+    place: &Place,
     request: &ImportRequest<'_>,
 ) -> anyhow::Result<ImportSummary> {
     let plan = read_plan(request.file)?;
     let batches = plan
         .batches(Utc::now())
         .map_err(|e| refused(request.file, &e))?;
-    let local = Local::open(folder, Create::IfMissing).await?;
+    let local = Local::open(place, Create::IfMissing).await?;
     let result = submit_plan(&local, &plan, &batches, request).await;
     local.close().await?;
     let receipts = result?;

@@ -14,12 +14,24 @@ use crate::backend::{self, Backend, Create, Local};
 use crate::cli::{AtArgs, Cli, Cmd, Global, WriteArgs, DATA_DIR_DEFAULT, SEARCH_LIMIT_MAX};
 use crate::exit::Failure;
 use crate::interop::{self, ExportFormat, ImportFormat};
+use crate::place::Place;
 use crate::record_file::{self, RecordFile};
 use crate::render::{self, Out};
 use crate::table::Style;
 use crate::{commands, examples};
 
-/// Where the registry lives: `--data`, else `SIJILL_DATA`, else `./sijill-data`.
+/// Where the registry lives: `--store` (or `SIJILL_STORE`), else the data folder.
+pub fn place(global: &Global) -> Result<Place, Failure> {
+    match &global.store {
+        Some(_) if global.data.is_some() => Err(Failure::bad_input(
+            "--data and --store (or SIJILL_STORE) both name where the registry is: give one of them",
+        )),
+        Some(url) => Place::store_flag(url),
+        None => Ok(Place::Folder(data_folder(global))),
+    }
+}
+
+/// The data folder: `--data`, else `SIJILL_DATA`, else `./sijill-data`.
 pub fn data_folder(global: &Global) -> PathBuf {
     if let Some(dir) = &global.data {
         return dir.clone();
@@ -31,14 +43,17 @@ pub fn data_folder(global: &Global) -> PathBuf {
 }
 
 struct Ctx<'a> {
-    folder: PathBuf,
+    place: Place,
     json: bool,
     out: Out<'a>,
 }
 
 pub async fn execute(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
+    if let Cmd::CopyLog { from, to } = &cli.command {
+        return copy_log(from, to, cli.global.json, out).await;
+    }
     let mut ctx = Ctx {
-        folder: data_folder(&cli.global),
+        place: place(&cli.global)?,
         json: cli.global.json,
         out: Out {
             out,
@@ -76,13 +91,13 @@ pub async fn execute(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<(
                 body: body.as_deref(),
                 file: file.as_deref(),
             };
-            interop::export(&ctx.folder, &request, &mut *ctx.out.out).await
+            interop::export(&ctx.place, &request, &mut *ctx.out.out).await
         }
         Cmd::Roster {
             body,
             at,
             format: Some(_),
-        } => interop::roster_csv(&ctx.folder, body, at, &mut *ctx.out.out).await,
+        } => interop::roster_csv(&ctx.place, body, at, &mut *ctx.out.out).await,
         Cmd::Verify => verify(&mut ctx).await,
         Cmd::Serve(options) => serve(&mut ctx, options).await,
         cmd => {
@@ -96,18 +111,18 @@ pub async fn execute(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<(
 }
 
 async fn init(ctx: &mut Ctx<'_>) -> anyhow::Result<()> {
-    let store = backend::open_store(&ctx.folder, Create::IfMissing).await?;
+    let store = ctx.place.open_store(Create::IfMissing).await?;
     let head = store.head().await?.position;
     let message = match head {
-        0 => format!("registry ready in {} (empty)", ctx.folder.display()),
+        0 => format!("registry ready in {} (empty)", ctx.place),
         n => format!(
             "registry already in {} ({n} events): nothing changed",
-            ctx.folder.display()
+            ctx.place
         ),
     };
     print(
         ctx,
-        &serde_json::json!({ "data": ctx.folder, "events": head }),
+        &serde_json::json!({ "data": ctx.place, "events": head }),
         |out| out.out.write_all(format!("{message}\n").as_bytes()),
     )
 }
@@ -116,7 +131,7 @@ async fn init(ctx: &mut Ctx<'_>) -> anyhow::Result<()> {
 /// the coordination it founded.
 async fn demo(ctx: &mut Ctx<'_>, write: &WriteArgs) -> anyhow::Result<()> {
     let files = examples::khemisset()?;
-    let local = Local::open(&ctx.folder, Create::IfMissing).await?;
+    let local = Local::open(&ctx.place, Create::IfMissing).await?;
     let mut receipts = Vec::with_capacity(files.len());
     for file in &files {
         receipts.push(submit_file(&local, file, write, false).await?);
@@ -133,7 +148,7 @@ async fn demo(ctx: &mut Ctx<'_>, write: &WriteArgs) -> anyhow::Result<()> {
     if ctx.json {
         return json(
             ctx,
-            &serde_json::json!({ "data": ctx.folder, "recorded": receipts, "roster": roster }),
+            &serde_json::json!({ "data": ctx.place, "recorded": receipts, "roster": roster }),
         );
     }
     demo_text(ctx, &files, &receipts, &roster)
@@ -147,17 +162,14 @@ fn demo_text(
 ) -> anyhow::Result<()> {
     let new = receipts.iter().filter(|r| !r.deduplicated).count();
     let events = receipts.last().map_or(0, |r| r.last);
-    let mut text = format!(
-        "sijill demo: the founding example in {}\n",
-        ctx.folder.display()
-    );
+    let mut text = format!("sijill demo: the founding example in {}\n", ctx.place);
     text += &match new {
         0 => format!("already recorded: {} files, {events} events (nothing new)\n\n", files.len()),
         n => format!("recorded {n} files of examples/khemisset/ ({events} events), one batch per decision\n\n"),
     };
     ctx.out.out.write_all(text.as_bytes())?;
     render::answer(&mut ctx.out, roster)?;
-    let data = data_flag(&ctx.folder);
+    let data = data_flag(&ctx.place);
     let next = format!(
         "\nTry next:\n  sijill{data} person @achraf-chahboun\n  sijill{data} audit @achraf-chahboun\n  sijill{data} search \"إسماعيل البنوري\"\n  \
          sijill{data} roster @khemisset-coordination --as-of 2016-12-10\n  sijill{data} representation @khemisset-coordination\n  \
@@ -171,7 +183,7 @@ fn demo_text(
 /// example first (idempotently, as `demo` does).
 async fn serve(ctx: &mut Ctx<'_>, options: &sijill_server::ServeOptions) -> anyhow::Result<()> {
     let local = Local::open(
-        &ctx.folder,
+        &ctx.place,
         if options.demo {
             Create::IfMissing
         } else {
@@ -187,16 +199,17 @@ async fn serve(ctx: &mut Ctx<'_>, options: &sijill_server::ServeOptions) -> anyh
     Ok(sijill_server::serve(local.engine(), options.clone()).await?)
 }
 
-/// `--data DIR` when the folder is not the one found without it, so the hints work as typed.
-fn data_flag(folder: &Path) -> String {
+/// `--data DIR` (or `--store URL`) when the registry is not the one found without it, so the
+/// hints work as typed.
+fn data_flag(place: &Place) -> String {
     let found = data_folder(&Global {
         data: None,
+        store: None,
         json: false,
     });
-    if found == folder {
-        String::new()
-    } else {
-        format!(" --data {}", folder.display())
+    match place {
+        Place::Folder(folder) if *folder == found => String::new(),
+        place => format!(" {}", place.flag()),
     }
 }
 
@@ -211,7 +224,7 @@ async fn record(ctx: &mut Ctx<'_>, paths: &[PathBuf], write: &WriteArgs) -> anyh
         .iter()
         .map(|p| record_file::read(p))
         .collect::<Result<Vec<_>, _>>()?;
-    let local = Local::open(&ctx.folder, Create::No).await?;
+    let local = Local::open(&ctx.place, Create::No).await?;
     let mut receipts = Vec::with_capacity(files.len());
     for file in &files {
         match submit_file(&local, file, write, true).await {
@@ -296,7 +309,7 @@ async fn quick_edit(
         actor,
         source: write.source.clone(),
     };
-    let local = Local::open(&ctx.folder, Create::No).await?;
+    let local = Local::open(&ctx.place, Create::No).await?;
     let result = local.submit(submission).await;
     local.close().await?;
     let receipt = result.map_err(|e| match e.downcast_ref::<EngineError>() {
@@ -426,7 +439,7 @@ fn search(text: &str, limit: usize) -> anyhow::Result<(String, Option<usize>)> {
 }
 
 async fn ask(ctx: &mut Ctx<'_>, query: &Query) -> anyhow::Result<()> {
-    let local = Local::open(&ctx.folder, Create::No).await?;
+    let local = Local::open(&ctx.place, Create::No).await?;
     let answer = local.ask(query).await;
     local.close().await?;
     let answer = answer?;
@@ -434,7 +447,7 @@ async fn ask(ctx: &mut Ctx<'_>, query: &Query) -> anyhow::Result<()> {
 }
 
 async fn verify(ctx: &mut Ctx<'_>) -> anyhow::Result<()> {
-    let local = Local::open(&ctx.folder, Create::No).await?;
+    let local = Local::open(&ctx.place, Create::No).await?;
     let answer = local
         .ask(&Query::Verify {
             from: None,
@@ -447,7 +460,7 @@ async fn verify(ctx: &mut Ctx<'_>) -> anyhow::Result<()> {
     let answer = answer?;
     print(ctx, &answer, |out| render::answer(out, &answer))?;
     match &answer.data {
-        Data::Verify(v) if !v.ok => Err(Failure::data_folder("the log does not verify: restore the last good export into a new data folder (`sijill import`)").into()),
+        Data::Verify(v) if !v.ok => Err(Failure::data_folder("the log does not verify: restore the last good export into a new, empty registry (`sijill import`)").into()),
         _ => Ok(()),
     }
 }
@@ -455,7 +468,7 @@ async fn verify(ctx: &mut Ctx<'_>) -> anyhow::Result<()> {
 /// Writes the log to `file` (through a temporary file renamed at the end, so a failed
 /// export never leaves a truncated file under the final name), or to stdout.
 async fn export(ctx: &mut Ctx<'_>, file: Option<&Path>) -> anyhow::Result<()> {
-    let local = Local::open(&ctx.folder, Create::No).await?;
+    let local = Local::open(&ctx.place, Create::No).await?;
     let Some(file) = file else {
         let report = local.export(&mut *ctx.out.out).await;
         local.close().await?;
@@ -489,13 +502,12 @@ async fn export(ctx: &mut Ctx<'_>, file: Option<&Path>) -> anyhow::Result<()> {
 }
 
 async fn import(ctx: &mut Ctx<'_>, file: &Path) -> anyhow::Result<()> {
-    let report = backend::import(&ctx.folder, file).await?;
+    let report = backend::import(&ctx.place, file).await?;
     let head = sijill_store::hash_to_hex(&report.head.hash);
-    let summary = serde_json::json!({ "data": ctx.folder, "events": report.events, "head_position": report.head.position, "head_hash": head });
+    let summary = serde_json::json!({ "data": ctx.place, "events": report.events, "head_position": report.head.position, "head_hash": head });
     let message = format!(
         "imported {} events into {} (head hash {head}); the chain verified before anything was stored\n",
-        report.events,
-        ctx.folder.display()
+        report.events, ctx.place
     );
     print(ctx, &summary, |out| out.out.write_all(message.as_bytes()))
 }
@@ -503,10 +515,46 @@ async fn import(ctx: &mut Ctx<'_>, file: &Path) -> anyhow::Result<()> {
 async fn import_popolo(ctx: &mut Ctx<'_>, file: &Path, actor: Option<&str>) -> anyhow::Result<()> {
     let actor = actor.map_or_else(default_actor, |a| Ok(a.to_owned()))?;
     let summary =
-        interop::import_popolo(&ctx.folder, &interop::ImportRequest { file, actor }).await?;
+        interop::import_popolo(&ctx.place, &interop::ImportRequest { file, actor }).await?;
     print(ctx, &summary, |out| {
         interop::render_import(&mut *out.out, &summary)
     })
+}
+
+/// Copies the whole log from one store to another, empty one, checking the chain; prints
+/// what was copied and the head hash, which `sijill stats` and `export` show on both sides.
+async fn copy_log(
+    from: &str,
+    to: &str,
+    json: bool,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
+    let source = Place::either(from, "--from")?;
+    let destination = Place::either(to, "--to")?;
+    if source == destination {
+        return Err(Failure::bad_input(format!(
+            "--from and --to both name {source}: copy the log to another data folder or registry"
+        ))
+        .into());
+    }
+    let reading = source.open_store(Create::No).await?;
+    let writing = destination.open_store(Create::IfMissing).await?;
+    let report = sijill_store::transfer::copy(reading.as_ref(), writing.as_ref())
+        .await
+        .with_context(|| format!("copying the log from {source} to {destination}"))?;
+    let head = sijill_store::hash_to_hex(&report.head.hash);
+    if json {
+        let summary = serde_json::json!({ "from": source, "to": destination, "events": report.events, "head_position": report.head.position, "head_hash": head });
+        serde_json::to_writer_pretty(&mut *out, &summary)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "copied {} events from {source} to {destination} (head hash {head}); the chain verified",
+        report.events
+    )?;
+    Ok(())
 }
 
 /// JSON with `--json`, text otherwise.
