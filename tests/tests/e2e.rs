@@ -14,5 +14,7 @@ mod interop_cli;
 mod interop_org;
 #[path = "e2e/interop_popolo.rs"]
 mod interop_popolo;
+#[path = "e2e/postgres.rs"]
+mod postgres;
 #[path = "e2e/server.rs"]
 mod server;
