@@ -202,14 +202,14 @@ async fn serve(ctx: &mut Ctx<'_>, options: &sijill_server::ServeOptions) -> anyh
 /// `--data DIR` (or `--store URL`) when the registry is not the one found without it, so the
 /// hints work as typed.
 fn data_flag(place: &Place) -> String {
-    let found = data_folder(&Global {
+    let found = self::place(&Global {
         data: None,
-        store: None,
+        store: std::env::var("SIJILL_STORE").ok().filter(|s| !s.is_empty()),
         json: false,
     });
-    match place {
-        Place::Folder(folder) if *folder == found => String::new(),
-        place => format!(" {}", place.flag()),
+    match found {
+        Ok(found) if found == *place => String::new(),
+        _ => format!(" {}", place.flag()),
     }
 }
 
