@@ -95,11 +95,28 @@ pub fn sijill(folder: &Path, args: &[&str]) -> Run {
 
 /// The command [`sijill`] runs, for callers that need to add to it (stdin, env).
 pub fn base_command(folder: &Path) -> Command {
+    let mut command = clean_command();
+    command.arg("--data").arg(folder);
+    command
+}
+
+/// Runs `sijill <global> <args>` with the same environment as [`sijill`], for registries
+/// named by other global flags (`--store postgres://...`) or none (`copy-log`).
+pub fn sijill_with(global: &[&str], args: &[&str]) -> Run {
+    let output = clean_command()
+        .args(global)
+        .args(args)
+        .output()
+        .expect("the sijill binary runs");
+    Run::from_output(output)
+}
+
+/// The binary with an environment that names no registry and does not depend on the machine.
+fn clean_command() -> Command {
     let mut command = Command::new(sijill_bin());
     command
-        .arg("--data")
-        .arg(folder)
         .env_remove("SIJILL_DATA")
+        .env_remove("SIJILL_STORE")
         .env("NO_COLOR", "1")
         .env("USER", "registrar");
     command

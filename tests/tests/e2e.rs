@@ -14,6 +14,8 @@ mod interop_cli;
 mod interop_org;
 #[path = "e2e/interop_popolo.rs"]
 mod interop_popolo;
+#[path = "e2e/postgres.rs"]
+mod postgres;
 #[path = "e2e/remote_cli.rs"]
 mod remote_cli;
 #[path = "e2e/server.rs"]

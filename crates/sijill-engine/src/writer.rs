@@ -30,6 +30,7 @@ use uuid::Uuid;
 use crate::codec::{decode, encode_batch};
 use crate::engine::{EngineOptions, Receipt, Snapshot, Submission};
 use crate::error::EngineError;
+use crate::limits::{CONFLICT_PAUSE_DOUBLINGS_MAX, CONFLICT_PAUSE_STEP_US};
 use crate::replay::{absorb, catch_up};
 
 /// What callers send the writer.
@@ -179,9 +180,11 @@ impl Writer {
                     Ok(results) => self.commit(round.state, round.accepted, results).await,
                     Err(AppendError::Conflict { actual, .. }) => {
                         tracing::debug!(expected, actual, "log head moved; catching up");
-                        self.catch_up().await;
+                        // The store named the head it found: read up to it without asking.
+                        self.catch_up_to(Some(actual)).await;
                         pending.splice(0..0, round.accepted.into_iter().map(|(p, _)| p));
                         retries += 1;
+                        conflict_pause(retries).await;
                     }
                     Err(AppendError::Store(e)) => self.resolve_unknown(round.accepted, e).await,
                     Err(AppendError::Limit(e)) => fail_all(round.accepted, StoreError::Limit(e)),
@@ -436,7 +439,12 @@ impl Writer {
     /// Reads what the log holds past the state and publishes it. A failure leaves the state
     /// at a consistent prefix of the log; the next append conflicts and tries again.
     async fn catch_up(&mut self) {
-        if let Err(e) = catch_up(&self.store, &mut self.state, None, None).await {
+        self.catch_up_to(None).await;
+    }
+
+    /// [`Writer::catch_up`] up to `head` (the store's head when `None`).
+    async fn catch_up_to(&mut self, head: Option<u64>) {
+        if let Err(e) = catch_up(&self.store, &mut self.state, head, None).await {
             tracing::error!(error = %e, "catching up with the log failed at position {}", self.state.position());
         }
         self.publish_state();
@@ -448,6 +456,18 @@ impl Writer {
             self.reclaim.drop_later(replaced);
         }
     }
+}
+
+/// A short random pause after the `retries`-th conflict in a row. Two busy writers on one
+/// log otherwise retry in lockstep: the one that waited for the other's lock always decided
+/// before the other's commit, conflicts, catches up, and finds the other's next append
+/// already queued ahead of it. A random pause lets it land in a gap between those appends.
+async fn conflict_pause(retries: u32) {
+    let ceiling_us = CONFLICT_PAUSE_STEP_US << retries.min(CONFLICT_PAUSE_DOUBLINGS_MAX);
+    // The random bits of a UUIDv7 (its low 62 bits) are random enough to spread retries.
+    let random = Uuid::now_v7().as_u128() as u64;
+    let pause = std::time::Duration::from_micros(random % ceiling_us);
+    tokio::time::sleep(pause).await;
 }
 
 async fn next_followed(

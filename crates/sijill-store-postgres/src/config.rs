@@ -46,6 +46,7 @@ pub struct PostgresConfig {
     statement_timeout: Duration,
     poll_interval: Duration,
     connect_timeout: Duration,
+    create_registry: bool,
 }
 
 impl PostgresConfig {
@@ -58,6 +59,7 @@ impl PostgresConfig {
             statement_timeout: STATEMENT_TIMEOUT,
             poll_interval: POLL_INTERVAL,
             connect_timeout: CONNECT_TIMEOUT,
+            create_registry: true,
         }
     }
 
@@ -83,6 +85,17 @@ impl PostgresConfig {
     pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
+    }
+
+    /// Whether `open` creates a registry that does not exist yet (the default). Without it,
+    /// a misspelt registry name is refused instead of silently starting an empty registry.
+    pub fn with_create_registry(mut self, create: bool) -> Self {
+        self.create_registry = create;
+        self
+    }
+
+    pub fn create_registry(&self) -> bool {
+        self.create_registry
     }
 
     pub fn poll_interval(&self) -> Duration {
@@ -180,7 +193,7 @@ pub(crate) fn target(config: &tokio_postgres::Config) -> String {
 
 /// Checks a registry name: 1 to `REGISTRY_NAME_LEN_MAX` bytes of a-z, 0-9, `-`, `_`,
 /// starting with a letter or digit.
-pub(crate) fn validate_registry_name(name: &str) -> Result<(), PostgresError> {
+pub fn validate_registry_name(name: &str) -> Result<(), PostgresError> {
     let allowed = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_';
     let starts_well = name
         .bytes()

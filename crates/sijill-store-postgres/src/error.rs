@@ -18,6 +18,8 @@ pub enum PostgresError {
     Url { detail: String },
     #[error("registry name {name:?} is invalid: use 1 to {REGISTRY_NAME_LEN_MAX} characters a-z, 0-9, '-' or '_', starting with a letter or digit")]
     RegistryName { name: String },
+    #[error("database {target} holds no registry named {name:?}; check the name, or create the registry first (`sijill init` with the same URL)")]
+    NoRegistry { name: String, target: String },
     #[error("cannot reach PostgreSQL at {target}: {detail}; start PostgreSQL (for example `pg_ctlcluster 15 main start`) or correct the URL")]
     Connect { target: String, detail: String },
     #[error("database {target} has sijill schema version {found}, newer than version {supported} that this version of sijill knows; upgrade sijill on this server (every server sharing the database needs a version that knows schema {found}), or open a copy restored from a backup made by this version")]

@@ -140,18 +140,25 @@ pub(crate) async fn migrate(client: &mut Object, target: &str) -> Result<(), Ope
     Ok(())
 }
 
-/// The registry's id, creating its row (with an empty log) on first use.
-pub(crate) async fn registry_id(client: &impl GenericClient, name: &str) -> Result<i32, Fail> {
-    client
-        .execute(
-            "INSERT INTO sijill_registries (name) VALUES ($1) ON CONFLICT (name) DO NOTHING",
-            &[&name],
-        )
-        .await?;
+/// The registry's id, creating its row (with an empty log) on first use when `create`;
+/// `None` when it does not exist and may not be created.
+pub(crate) async fn registry_id(
+    client: &impl GenericClient,
+    name: &str,
+    create: bool,
+) -> Result<Option<i32>, Fail> {
+    if create {
+        client
+            .execute(
+                "INSERT INTO sijill_registries (name) VALUES ($1) ON CONFLICT (name) DO NOTHING",
+                &[&name],
+            )
+            .await?;
+    }
     let row = client
-        .query_one("SELECT id FROM sijill_registries WHERE name = $1", &[&name])
+        .query_opt("SELECT id FROM sijill_registries WHERE name = $1", &[&name])
         .await?;
-    Ok(row.get(0))
+    Ok(row.map(|row| row.get(0)))
 }
 
 /// Refuses a session on which a commit would not be durable, and warns when the server

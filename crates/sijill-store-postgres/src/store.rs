@@ -61,7 +61,7 @@ impl PostgresStore {
         let pg_config = config.pg_config()?;
         let target = target(&pg_config);
         let pool = config.pool(pg_config.clone())?;
-        let registry_id = prepare(&pool, &target, registry).await?;
+        let registry_id = prepare(&pool, &target, registry, config.create_registry()).await?;
         let head = crate::read::head(&pool, registry_id).await?;
         let heads = Arc::new(watch::channel(head.position).0);
         let queue = writer::spawn(Writer {
@@ -181,7 +181,12 @@ impl std::fmt::Debug for PostgresStore {
 }
 
 /// Connects, checks durability, migrates, and finds (or creates) the registry.
-async fn prepare(pool: &Pool, target: &str, registry: &str) -> Result<i32, StoreError> {
+async fn prepare(
+    pool: &Pool,
+    target: &str,
+    registry: &str,
+    create: bool,
+) -> Result<i32, StoreError> {
     let connect = |fail: Fail| PostgresError::Connect {
         target: target.to_string(),
         detail: fail.detail(),
@@ -190,7 +195,13 @@ async fn prepare(pool: &Pool, target: &str, registry: &str) -> Result<i32, Store
     let result = async {
         schema::check_durability(&**client, target).await?;
         schema::migrate(&mut client, target).await?;
-        Ok::<i32, OpenFail>(schema::registry_id(&**client, registry).await?)
+        match schema::registry_id(&**client, registry, create).await? {
+            Some(id) => Ok(id),
+            None => Err(OpenFail::Refused(PostgresError::NoRegistry {
+                name: registry.to_string(),
+                target: target.to_string(),
+            })),
+        }
     }
     .await;
     result.map_err(|e| match e {

@@ -79,7 +79,7 @@ pub struct FormatError {
 /// An operating failure of a backend, or a data folder that cannot be used.
 #[derive(Debug, Error)]
 pub enum StoreError {
-    #[error("the log is corrupt at position {position}: {detail}; restore it by importing the last good export into a new, empty data folder (`sijill import`)")]
+    #[error("the log is corrupt at position {position}: {detail}; restore it by importing the last good export into a new, empty registry (`sijill import`)")]
     Corrupt { position: u64, detail: String },
     #[error("data folder {path} is in use by another process; stop that process (for example a running `sijill serve`) or choose another folder")]
     Locked { path: PathBuf },

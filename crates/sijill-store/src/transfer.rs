@@ -69,7 +69,7 @@ impl std::fmt::Display for ChainProblemText {
 pub enum TransferError {
     #[error("line {line}: {problem}; the file is not a faithful sijill export")]
     Line { line: u64, problem: LineProblem },
-    #[error("the store is not empty (head at position {head}); import only into a new, empty data folder")]
+    #[error("the store is not empty (head at position {head}); import or copy only into a new, empty registry (a new data folder, or a new registry name in PostgreSQL)")]
     NotEmpty { head: u64 },
     #[error("{context}: {source}")]
     Io {
@@ -178,25 +178,116 @@ pub async fn import<R: BufRead + Send>(
         });
     }
     let mut lines = ExportLines::new(input);
-    let mut page: Vec<StoredEvent> = Vec::new();
-    let mut stored_head = 0;
+    let mut pages = StoredPages::default();
     while let Some(event) = lines.next_event()? {
+        pages.push(store, event).await?;
+    }
+    pages.finish(store).await?;
+    Ok(lines.report())
+}
+
+/// Copies the log of `from`, up to its head at the start, into the empty store `to`, for
+/// moving a registry between backends. The whole source chain is verified first, so a
+/// damaged source leaves the destination untouched; then every event is checked again
+/// against the chain as it is copied (the source may be shared and read by others), and
+/// appended verbatim, in whole batches, so the copy holds the same bytes and hashes.
+pub async fn copy(
+    from: &dyn EventStore,
+    to: &dyn EventStore,
+) -> Result<TransferReport, TransferError> {
+    let existing = to.head().await?;
+    if existing.position != 0 {
+        return Err(TransferError::NotEmpty {
+            head: existing.position,
+        });
+    }
+    let head = from.head().await?;
+    let verified = from.verify(1, Some(head.position)).await?;
+    if let Some(broken) = verified.first_bad {
+        return Err(StoreError::Corrupt {
+            position: broken.position,
+            detail: format!(
+                "the source does not verify ({}); nothing was copied",
+                broken.problem
+            ),
+        }
+        .into());
+    }
+    let mut chain = Head::GENESIS;
+    let mut pages = StoredPages::default();
+    while chain.position < head.position {
+        let next = chain.position + 1;
+        let want = usize::try_from(head.position - chain.position).unwrap_or(usize::MAX);
+        let page = from.read(next, want.min(EXPORT_PAGE_EVENTS)).await?;
+        if page.is_empty() {
+            let detail = "missing from the source while copying".to_string();
+            return Err(StoreError::Corrupt {
+                position: next,
+                detail,
+            }
+            .into());
+        }
+        for event in page {
+            if let Some(problem) = check_link(chain, &event) {
+                let detail = format!("{problem}; the destination holds a partial copy: discard it");
+                return Err(StoreError::Corrupt {
+                    position: chain.position + 1,
+                    detail,
+                }
+                .into());
+            }
+            chain = Head {
+                position: event.position(),
+                hash: event.hash(),
+            };
+            pages.push(to, event).await?;
+        }
+    }
+    pages.finish(to).await?;
+    Ok(TransferReport {
+        events: chain.position,
+        head: chain,
+    })
+}
+
+/// Collects stored events into pages of whole batches and appends each page with one
+/// `append_stored`, for import and copy alike.
+#[derive(Default)]
+struct StoredPages {
+    page: Vec<StoredEvent>,
+    stored_head: u64,
+}
+
+impl StoredPages {
+    async fn push(
+        &mut self,
+        store: &dyn EventStore,
+        event: StoredEvent,
+    ) -> Result<(), TransferError> {
         // A page ends only between batches, so each append_stored holds whole batches.
-        let batch_ends = page
+        let batch_ends = self
+            .page
             .last()
             .is_some_and(|last| last.command_id() != event.command_id());
-        if page.len() >= IMPORT_PAGE_EVENTS && batch_ends {
-            stored_head = store
-                .append_stored(std::mem::take(&mut page), stored_head)
-                .await?
-                .position;
+        if self.page.len() >= IMPORT_PAGE_EVENTS && batch_ends {
+            self.flush(store).await?;
         }
-        page.push(event);
+        self.page.push(event);
+        Ok(())
     }
-    if !page.is_empty() {
-        store.append_stored(page, stored_head).await?;
+
+    async fn flush(&mut self, store: &dyn EventStore) -> Result<(), TransferError> {
+        let page = std::mem::take(&mut self.page);
+        self.stored_head = store.append_stored(page, self.stored_head).await?.position;
+        Ok(())
     }
-    Ok(lines.report())
+
+    async fn finish(mut self, store: &dyn EventStore) -> Result<(), TransferError> {
+        if !self.page.is_empty() {
+            self.flush(store).await?;
+        }
+        Ok(())
+    }
 }
 
 /// Reads export lines one at a time, checking each against the chain so far.
@@ -360,6 +451,29 @@ mod tests {
         assert!(
             message.ends_with("; the file is not a faithful sijill export"),
             "{message}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_copy_holds_the_same_bytes_and_only_goes_into_an_empty_store() {
+        let (source, export_before) = exported().await;
+        let copy_of = MemoryStore::new();
+        let report = copy(&source, &copy_of).await.unwrap();
+        assert_eq!(report.head, source.head().await.unwrap());
+        let mut export_after = Vec::new();
+        export(&copy_of, &mut export_after).await.unwrap();
+        assert_eq!(export_after, export_before);
+        // The batches stay whole: the copy knows every command id, at its positions.
+        let second = copy_of
+            .find_command(&CommandId::new("cmd-1").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((second.first, second.last), (2, 3));
+        let again = copy(&source, &copy_of).await.unwrap_err().to_string();
+        assert!(
+            again.starts_with("the store is not empty (head at position 4)"),
+            "{again}"
         );
     }
 

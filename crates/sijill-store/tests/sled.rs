@@ -135,7 +135,7 @@ async fn a_changed_event_in_the_tail_refuses_to_open_naming_it() {
         message.starts_with("the log is corrupt at position 5: hash mismatch: stored "),
         "{message}"
     );
-    assert!(message.ends_with("restore it by importing the last good export into a new, empty data folder (`sijill import`)"), "{message}");
+    assert!(message.ends_with("restore it by importing the last good export into a new, empty registry (`sijill import`)"), "{message}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,19 +1,20 @@
-//! Where requests are executed: a local engine over the sled data folder, or a running
-//! server (`--server URL --token T`, see [`crate::remote`]). Both implement [`Backend`]: they
+//! Where requests are executed: a local engine over the registry's store (a sled data folder
+//! or PostgreSQL, see `place.rs`), or a running server (`--server URL --token T`, see
+//! [`crate::remote`]). Both implement [`Backend`]: they
 //! take the same `Submission`s and `Query`s and return the same typed answers, so rendering
 //! cannot tell the two apart.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use sijill_engine::query::{Answer, Query};
-use sijill_engine::{Engine, EngineOptions, Progress, Receipt, Submission};
+use sijill_engine::{Engine, EngineOptions, Follow, Progress, Receipt, Submission};
 use sijill_store::transfer::{self, TransferReport};
-use sijill_store::{EventStore, SledStore};
 
 use crate::exit::Failure;
+use crate::place::Place;
 use crate::progress;
 use crate::remote::Remote;
 
@@ -31,12 +32,12 @@ pub trait Backend {
     }
 }
 
-/// Whether opening may create the data folder.
+/// Whether opening may create the data folder (or the registry in PostgreSQL).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Create {
-    /// `init`, `demo`, `import`: a new folder is made when missing.
+    /// `init`, `demo`, `import`, `copy-log`'s destination: a new one is made when missing.
     IfMissing,
-    /// Everything else: a missing folder is an error (a typo in `--data` must not silently
+    /// Everything else: a missing one is an error (a typo in `--data` must not silently
     /// start a new, empty registry).
     No,
 }
@@ -44,8 +45,8 @@ pub enum Create {
 /// Where the registry is, as the global flags say.
 #[derive(Clone, Debug)]
 pub enum Location {
-    /// A data folder, opened by an engine in this process.
-    Folder(PathBuf),
+    /// A data folder or a PostgreSQL registry, opened by an engine in this process.
+    Local(Place),
     /// A running `sijill serve`.
     Server { url: String, token: Option<String> },
 }
@@ -54,31 +55,32 @@ impl Location {
     /// Opens the registry: replays a local log, or checks that the server answers.
     pub async fn open(&self, create: Create) -> anyhow::Result<Connection> {
         match self {
-            Location::Folder(folder) => Ok(Connection::Local(Local::open(folder, create).await?)),
+            Location::Local(place) => Ok(Connection::Local(Local::open(place, create).await?)),
             Location::Server { url, token } => Ok(Connection::Remote(
                 Remote::connect(url, token.clone()).await?,
             )),
         }
     }
 
-    /// The data folder, or a refusal naming the operation that needs one.
-    pub fn folder(&self, operation: &str) -> anyhow::Result<&Path> {
+    /// The store this process opens, or a refusal naming the operation that needs one.
+    pub fn place(&self, operation: &str) -> anyhow::Result<&Place> {
         match self {
-            Location::Folder(folder) => Ok(folder),
+            Location::Local(place) => Ok(place),
             Location::Server { .. } => Err(Failure {
                 code: crate::exit::USAGE,
                 message: format!(
-                    "{operation} works on a data folder, not through --server: run it on the server's machine with --data"
+                    "{operation} works on the registry's store, not through --server: run it on the server's machine with --data or --store"
                 ),
             }
             .into()),
         }
     }
 
-    /// How to name it to a person: the folder, or the server's URL.
+    /// How to name it to a person: the folder, the database (without a password), or the
+    /// server's URL.
     pub fn describe(&self) -> String {
         match self {
-            Location::Folder(folder) => folder.display().to_string(),
+            Location::Local(place) => place.to_string(),
             Location::Server { url, .. } => url.clone(),
         }
     }
@@ -124,24 +126,30 @@ impl Backend for Connection {
     }
 }
 
-/// A registry in a local data folder, served by an engine in this process.
+/// A registry in a local data folder or in PostgreSQL, served by an engine in this process.
 pub struct Local {
     engine: Engine,
 }
 
 impl Local {
-    /// Opens the sled store in `folder` and replays its log (with a progress bar on a
-    /// terminal).
-    pub async fn open(folder: &Path, create: Create) -> anyhow::Result<Local> {
-        let store = open_store(folder, create).await?;
+    /// Opens the registry's store and replays its log (with a progress bar on a terminal).
+    pub async fn open(place: &Place, create: Create) -> anyhow::Result<Local> {
+        let store = place.open_store(create).await?;
         let bar = progress::Bar::new("replaying the log", "events");
         let options = EngineOptions {
             progress: Some(replay_progress(&bar)),
+            // Other servers may append to a PostgreSQL registry: follow them, so reads see
+            // their writes and this writer decides against the latest state.
+            follow: if place.is_shared() {
+                Follow::On
+            } else {
+                Follow::Off
+            },
             ..EngineOptions::default()
         };
         let engine = Engine::open(store, options)
             .await
-            .with_context(|| format!("opening the registry in {}", folder.display()))?;
+            .with_context(|| format!("opening the registry in {place}"))?;
         bar.finish();
         Ok(Local { engine })
     }
@@ -157,23 +165,6 @@ impl Local {
 fn replay_progress(bar: &progress::Bar) -> Progress {
     let bar = bar.clone();
     Arc::new(move |done, total| bar.set(done, total))
-}
-
-/// Opens (or, with `Create::IfMissing`, creates) the sled store in `folder`.
-pub async fn open_store(folder: &Path, create: Create) -> anyhow::Result<Arc<dyn EventStore>> {
-    if create == Create::No && !folder.exists() {
-        return Err(Failure::data_folder(format!(
-            "no registry in {}: create one with `sijill init` (or `sijill demo`), or point --data or SIJILL_DATA at an existing one",
-            folder.display()
-        ))
-        .into());
-    }
-    let path: PathBuf = folder.to_path_buf();
-    // Opening blocks on disk IO (and on sled's recovery), so it runs off the async workers.
-    let store = tokio::task::spawn_blocking(move || SledStore::open(path))
-        .await
-        .context("opening the data folder")??;
-    Ok(Arc::new(store))
 }
 
 impl Backend for Local {
@@ -200,9 +191,9 @@ impl Backend for Local {
     }
 }
 
-/// Imports an export file into a new, empty data folder, checking the whole chain before
+/// Imports an export file into a new, empty registry, checking the whole chain before
 /// storing anything.
-pub async fn import(folder: &Path, file: &Path) -> anyhow::Result<TransferReport> {
+pub async fn import(place: &Place, file: &Path) -> anyhow::Result<TransferReport> {
     if !file.is_file() {
         return Err(Failure::bad_input(format!(
             "cannot read export file {}: no such file",
@@ -210,7 +201,7 @@ pub async fn import(folder: &Path, file: &Path) -> anyhow::Result<TransferReport
         ))
         .into());
     }
-    let store = open_store(folder, Create::IfMissing).await?;
+    let store = place.open_store(Create::IfMissing).await?;
     let head = store.head().await?.position;
     if head != 0 {
         return Err(transfer::TransferError::NotEmpty { head }.into());

@@ -26,7 +26,7 @@ pub const LOG_LIMIT_DEFAULT: usize = 100;
     about = "An event-sourced registry of how organisations are structured: record what assemblies \
              decided, ask who holds what (as of any date, as recorded at any point), audit the log",
     after_help = "Start with `sijill demo`. Exit codes: 0 ok, 1 usage, 2 bad input or rule violation, \
-                  3 not found, 4 data folder or server unusable (locked, newer format, corrupt, unreachable), 5 internal error."
+                  3 not found, 4 registry unusable (data folder locked, newer format, corrupt; database or server unreachable), 5 internal error."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -40,6 +40,9 @@ pub struct Global {
     /// The data folder holding the registry [default: $SIJILL_DATA, else ./sijill-data]
     #[arg(long, global = true, value_name = "DIR")]
     pub data: Option<PathBuf>,
+    /// Keep the registry in PostgreSQL instead of a data folder: postgres://USER@HOST:PORT/DATABASE[?registry=NAME] (registry default: "default")
+    #[arg(long, global = true, value_name = "URL", env = "SIJILL_STORE")]
+    pub store: Option<String>,
     /// Print JSON instead of tables (one document on stdout)
     #[arg(long, global = true)]
     pub json: bool,
@@ -527,6 +530,15 @@ pub enum Cmd {
     },
     /// Counts of events and entities
     Stats,
+    /// Copy the whole log from one store to another, empty one (data folder or PostgreSQL URL), checking the hash chain
+    CopyLog {
+        /// Where the log is: a data folder, or postgres://USER@HOST:PORT/DATABASE[?registry=NAME]
+        #[arg(long, value_name = "DIR|URL")]
+        from: String,
+        /// Where it goes (created when missing, refused unless empty): a data folder or a PostgreSQL URL
+        #[arg(long, value_name = "DIR|URL")]
+        to: String,
+    },
 }
 
 #[cfg(test)]

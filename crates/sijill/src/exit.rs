@@ -6,7 +6,7 @@
 //! | 1 | usage: unknown subcommand or flag, missing argument |
 //! | 2 | bad input: a malformed record file or argument, a rule the registry keeps |
 //! | 3 | not found: a question about an entity the registry does not hold |
-//! | 4 | data folder unusable (missing, locked by another process, newer format, corrupt log), or `--server` unreachable |
+//! | 4 | registry unusable: data folder missing, locked or of a newer format; PostgreSQL registry missing or database unreachable; corrupt log; `--server` unreachable |
 //! | 5 | internal or operating error (disk, store) |
 
 use std::io;

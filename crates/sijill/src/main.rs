@@ -11,6 +11,7 @@ mod commands;
 mod examples;
 mod exit;
 mod interop;
+mod place;
 mod progress;
 mod record_file;
 mod remote;

@@ -14,12 +14,24 @@ use crate::backend::{self, Backend, Create, Location};
 use crate::cli::{AtArgs, Cli, Cmd, Global, WriteArgs, DATA_DIR_DEFAULT, SEARCH_LIMIT_MAX};
 use crate::exit::Failure;
 use crate::interop::{self, ExportFormat, ImportFormat};
+use crate::place::Place;
 use crate::record_file::{self, RecordFile};
 use crate::render::{self, Out};
 use crate::table::Style;
 use crate::{commands, examples};
 
-/// Where the registry lives: `--data`, else `SIJILL_DATA`, else `./sijill-data`.
+/// Where the registry's store is: `--store` (or `SIJILL_STORE`), else the data folder.
+pub fn place(global: &Global) -> Result<Place, Failure> {
+    match &global.store {
+        Some(_) if global.data.is_some() => Err(Failure::bad_input(
+            "--data and --store (or SIJILL_STORE) both name where the registry is: give one of them",
+        )),
+        Some(url) => Place::store_flag(url),
+        None => Ok(Place::Folder(data_folder(global))),
+    }
+}
+
+/// The data folder: `--data`, else `SIJILL_DATA`, else `./sijill-data`.
 pub fn data_folder(global: &Global) -> PathBuf {
     if let Some(dir) = &global.data {
         return dir.clone();
@@ -30,14 +42,17 @@ pub fn data_folder(global: &Global) -> PathBuf {
     }
 }
 
-/// Where the registry is: `--server` (a running server), else the data folder.
-pub fn location(global: &Global) -> Location {
+/// Where the registry is: `--server` (a running server), else its store.
+pub fn location(global: &Global) -> Result<Location, Failure> {
     match &global.server {
-        Some(url) => Location::Server {
+        Some(_) if global.store.is_some() => Err(Failure::bad_input(
+            "--server and --store (or SIJILL_STORE) both name where the registry is: give one of them",
+        )),
+        Some(url) => Ok(Location::Server {
             url: url.clone(),
             token: global.token.clone(),
-        },
-        None => Location::Folder(data_folder(global)),
+        }),
+        None => place(global).map(Location::Local),
     }
 }
 
@@ -48,8 +63,19 @@ struct Ctx<'a> {
 }
 
 pub async fn execute(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
+    if let Cmd::CopyLog { from, to } = &cli.command {
+        if cli.global.server.is_some() {
+            let message = "copy-log moves a log between stores, not through --server: run it on the server's machine";
+            return Err(Failure {
+                code: crate::exit::USAGE,
+                message: message.into(),
+            }
+            .into());
+        }
+        return copy_log(from, to, cli.global.json, out).await;
+    }
     let mut ctx = Ctx {
-        location: location(&cli.global),
+        location: location(&cli.global)?,
         json: cli.global.json,
         out: Out {
             out,
@@ -107,19 +133,16 @@ pub async fn execute(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<(
 }
 
 async fn init(ctx: &mut Ctx<'_>) -> anyhow::Result<()> {
-    let folder = ctx.location.folder("init")?.to_path_buf();
-    let store = backend::open_store(&folder, Create::IfMissing).await?;
+    let place = ctx.location.place("init")?.clone();
+    let store = place.open_store(Create::IfMissing).await?;
     let head = store.head().await?.position;
     let message = match head {
-        0 => format!("registry ready in {} (empty)", folder.display()),
-        n => format!(
-            "registry already in {} ({n} events): nothing changed",
-            folder.display()
-        ),
+        0 => format!("registry ready in {place} (empty)"),
+        n => format!("registry already in {place} ({n} events): nothing changed"),
     };
     print(
         ctx,
-        &serde_json::json!({ "data": folder, "events": head }),
+        &serde_json::json!({ "data": place, "events": head }),
         |out| out.out.write_all(format!("{message}\n").as_bytes()),
     )
 }
@@ -182,9 +205,9 @@ fn demo_text(
 /// Serves the registry over HTTP until SIGINT or SIGTERM; with `--demo`, records the founding
 /// example first (idempotently, as `demo` does).
 async fn serve(ctx: &mut Ctx<'_>, options: &sijill_server::ServeOptions) -> anyhow::Result<()> {
-    let folder = ctx.location.folder("serve")?;
+    let place = ctx.location.place("serve")?;
     let local = backend::Local::open(
-        folder,
+        place,
         if options.demo {
             Create::IfMissing
         } else {
@@ -202,20 +225,20 @@ async fn serve(ctx: &mut Ctx<'_>, options: &sijill_server::ServeOptions) -> anyh
 
 /// `--data DIR` when the folder is not the one found without it, so the hints work as typed.
 fn data_flag(location: &Location) -> String {
-    let folder = match location {
-        Location::Folder(folder) => folder,
+    let place = match location {
+        Location::Local(place) => place,
         Location::Server { url, .. } => return format!(" --server {url}"),
     };
-    let found = data_folder(&Global {
+    let found = self::place(&Global {
         data: None,
+        store: std::env::var("SIJILL_STORE").ok().filter(|s| !s.is_empty()),
         json: false,
         server: None,
         token: None,
     });
-    if found == *folder {
-        String::new()
-    } else {
-        format!(" --data {}", folder.display())
+    match found {
+        Ok(found) if found == *place => String::new(),
+        _ => format!(" {}", place.flag()),
     }
 }
 
@@ -492,7 +515,7 @@ async fn verify(ctx: &mut Ctx<'_>) -> anyhow::Result<()> {
     let answer = answer?;
     print(ctx, &answer, |out| render::answer(out, &answer))?;
     match &answer.data {
-        Data::Verify(v) if !v.ok => Err(Failure::data_folder("the log does not verify: restore the last good export into a new data folder (`sijill import`)").into()),
+        Data::Verify(v) if !v.ok => Err(Failure::data_folder("the log does not verify: restore the last good export into a new, empty registry (`sijill import`)").into()),
         _ => Ok(()),
     }
 }
@@ -534,14 +557,13 @@ async fn export(ctx: &mut Ctx<'_>, file: Option<&Path>) -> anyhow::Result<()> {
 }
 
 async fn import(ctx: &mut Ctx<'_>, file: &Path) -> anyhow::Result<()> {
-    let folder = ctx.location.folder("import --format log")?.to_path_buf();
-    let report = backend::import(&folder, file).await?;
+    let place = ctx.location.place("import --format log")?.clone();
+    let report = backend::import(&place, file).await?;
     let head = sijill_store::hash_to_hex(&report.head.hash);
-    let summary = serde_json::json!({ "data": folder, "events": report.events, "head_position": report.head.position, "head_hash": head });
+    let summary = serde_json::json!({ "data": place, "events": report.events, "head_position": report.head.position, "head_hash": head });
     let message = format!(
-        "imported {} events into {} (head hash {head}); the chain verified before anything was stored\n",
-        report.events,
-        folder.display()
+        "imported {} events into {place} (head hash {head}); the chain verified before anything was stored\n",
+        report.events
     );
     print(ctx, &summary, |out| out.out.write_all(message.as_bytes()))
 }
@@ -551,13 +573,49 @@ async fn import_popolo(ctx: &mut Ctx<'_>, file: &Path, actor: Option<&str>) -> a
         (Some(_), Location::Server { .. }) => return Err(actor_with_server()),
         // A server records its token's name as the actor.
         (None, Location::Server { .. }) => String::new(),
-        (actor, Location::Folder(_)) => actor.map_or_else(default_actor, |a| Ok(a.to_owned()))?,
+        (actor, Location::Local(_)) => actor.map_or_else(default_actor, |a| Ok(a.to_owned()))?,
     };
     let summary =
         interop::import_popolo(&ctx.location, &interop::ImportRequest { file, actor }).await?;
     print(ctx, &summary, |out| {
         interop::render_import(&mut *out.out, &summary)
     })
+}
+
+/// Copies the whole log from one store to another, empty one, checking the chain; prints
+/// what was copied and the head hash, which `sijill stats` and `export` show on both sides.
+async fn copy_log(
+    from: &str,
+    to: &str,
+    json: bool,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
+    let source = Place::either(from, "--from")?;
+    let destination = Place::either(to, "--to")?;
+    if source == destination {
+        return Err(Failure::bad_input(format!(
+            "--from and --to both name {source}: copy the log to another data folder or registry"
+        ))
+        .into());
+    }
+    let reading = source.open_store(Create::No).await?;
+    let writing = destination.open_store(Create::IfMissing).await?;
+    let report = sijill_store::transfer::copy(reading.as_ref(), writing.as_ref())
+        .await
+        .with_context(|| format!("copying the log from {source} to {destination}"))?;
+    let head = sijill_store::hash_to_hex(&report.head.hash);
+    if json {
+        let summary = serde_json::json!({ "from": source, "to": destination, "events": report.events, "head_position": report.head.position, "head_hash": head });
+        serde_json::to_writer_pretty(&mut *out, &summary)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "copied {} events from {source} to {destination} (head hash {head}); the chain verified",
+        report.events
+    )?;
+    Ok(())
 }
 
 /// JSON with `--json`, text otherwise.

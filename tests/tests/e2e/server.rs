@@ -43,9 +43,15 @@ impl Server {
     /// Starts `sijill --data <folder> serve --listen 127.0.0.1:0 <args>` and waits for its URL.
     /// Without `--demo` the folder must hold a registry (see [`init`]).
     pub fn start(folder: &Path, args: &[&str]) -> Server {
+        let folder = folder.to_str().expect("a UTF-8 test folder");
+        Server::start_with(&["--data", folder], args)
+    }
+
+    /// Starts `sijill <global> serve --listen 127.0.0.1:0 <args>` (global flags such as
+    /// `--store URL`) and waits for its URL.
+    pub fn start_with(global: &[&str], args: &[&str]) -> Server {
         let mut child = Command::new(sijill_binary())
-            .arg("--data")
-            .arg(folder)
+            .args(global)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(args)
             .stdout(Stdio::piped())
@@ -85,6 +91,12 @@ impl Server {
             .1
     }
 
+    /// Kills the process with SIGKILL, as a crash would, and waits for it.
+    pub fn kill(mut self) {
+        self.child.kill().expect("SIGKILL the server");
+        let _ = self.child.wait();
+    }
+
     /// Sends SIGTERM and waits for the process to exit; returns whether it exited cleanly.
     pub fn terminate(mut self) -> bool {
         let pid = self.child.id().to_string();
@@ -121,7 +133,7 @@ impl Drop for Server {
 }
 
 /// A token file with one token per role; returns the file and the tokens.
-fn token_file(dir: &Path) -> (PathBuf, [String; 3]) {
+pub fn token_file(dir: &Path) -> (PathBuf, [String; 3]) {
     let made = [
         ("reader-omar", Role::Reader),
         ("registrar-amina", Role::Registrar),
@@ -162,14 +174,14 @@ fn example_batches() -> Vec<(String, Value)> {
         .collect()
 }
 
-fn client() -> reqwest::Client {
+pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(60))
         .build()
         .unwrap()
 }
 
-async fn post(
+pub async fn post(
     client: &reqwest::Client,
     url: &str,
     token: Option<&str>,
@@ -186,7 +198,7 @@ async fn post(
     )
 }
 
-async fn get(client: &reqwest::Client, url: &str, token: &str, path: &str) -> (u16, Value) {
+pub async fn get(client: &reqwest::Client, url: &str, token: &str, path: &str) -> (u16, Value) {
     let response = client
         .get(format!("{url}{path}"))
         .bearer_auth(token)
@@ -244,7 +256,7 @@ async fn a_registrar_records_the_founding_example_over_http_and_a_reader_reads_i
     );
 }
 
-fn person(n: usize) -> Value {
+pub fn person(n: usize) -> Value {
     json!({
         "command_id": format!("e2e-person-{n}"),
         "commands": [{"command": "register_person", "handle": format!("@person-{n}"), "name": format!("Person {n}")}]
@@ -330,7 +342,7 @@ async fn the_stream_delivers_every_event_once_across_a_reconnect_while_another_c
 }
 
 /// Clients keep posting while the server gets SIGTERM; returns the acknowledged receipts.
-async fn post_until_refused(
+pub async fn post_until_refused(
     url: String,
     token: String,
     client_no: usize,
@@ -361,7 +373,7 @@ async fn post_until_refused(
 }
 
 /// Every event of the log, read through the API: (position, command id).
-async fn whole_log(http: &reqwest::Client, url: &str, token: &str) -> Vec<(u64, String)> {
+pub async fn whole_log(http: &reqwest::Client, url: &str, token: &str) -> Vec<(u64, String)> {
     let mut from = 1;
     let mut events = Vec::new();
     loop {
@@ -423,14 +435,18 @@ async fn graceful_shutdown_under_load_loses_no_acknowledged_command() {
         .await
         .into_iter()
         .collect();
-    let acked = acked.lock().await;
+    assert_all_in_log(&acked.lock().await, &log, &server.url);
+}
+
+/// Fails unless every acknowledged (command id, first position) is in the log.
+pub fn assert_all_in_log(acked: &[(String, u64)], log: &BTreeSet<(u64, String)>, url: &str) {
     let missing: Vec<_> = acked
         .iter()
         .filter(|(id, first)| !log.contains(&(*first, id.clone())))
         .collect();
     assert!(
         missing.is_empty(),
-        "{} of {} acknowledged commands lost: {missing:?}",
+        "{} of {} acknowledged commands are not in the log {url} serves: {missing:?}",
         missing.len(),
         acked.len()
     );
@@ -469,8 +485,11 @@ async fn schemathesis_finds_no_server_error_and_no_response_outside_the_schema()
                     "examples,coverage,fuzzing",
                     "--max-examples",
                     "25",
+                    // One worker: CPython 3.11 keeps the AST validator's recursion depth per
+                    // interpreter, not per thread, so two workers compiling at once (hypothesis
+                    // does) can fail with "AST constructor recursion depth mismatch".
                     "--workers",
-                    "2",
+                    "1",
                 ])
                 .args(["--request-timeout", "30"])
                 .env("SCHEMATHESIS_HOOKS", "")

@@ -126,6 +126,31 @@ async fn a_bad_registry_name_is_refused_before_connecting() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_registry_is_refused_when_it_may_not_be_created() {
+    // Given a database holding registry "main",
+    let db = TestDb::create().await;
+    drop(db.open("main").await);
+    let existing = db.config().with_create_registry(false);
+    // when a registry is opened without permission to create it, then an existing one opens
+    assert!(PostgresStore::open_with(existing.clone(), "main")
+        .await
+        .is_ok());
+    // and a misspelt one is refused, naming it, and not created.
+    let Err(refused) = PostgresStore::open_with(existing.clone(), "mian").await else {
+        panic!("a missing registry was opened");
+    };
+    let refused = refused.to_string();
+    let expected = format!(
+        "storage backend failed: database {}:{}/{} holds no registry named \"mian\"; check the name, or create the registry first (`sijill init` with the same URL)",
+        db.host(),
+        db.port(),
+        db_name(&db)
+    );
+    assert_eq!(refused, expected);
+    assert!(PostgresStore::open_with(existing, "mian").await.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_log_exported_from_sled_imports_into_postgres_with_identical_hashes() {
     // Given a sled log of 1 200 events in batches of several sizes, exported,
     let dir = tempfile::tempdir().unwrap();
