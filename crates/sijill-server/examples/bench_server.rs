@@ -22,6 +22,10 @@ use uuid::Uuid;
 
 const SEED: u64 = 2016;
 
+/// The same allocator as the `sijill` binary, so the figures are those of `sijill serve`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 fn main() -> Result<()> {
