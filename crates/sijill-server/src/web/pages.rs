@@ -454,7 +454,7 @@ fn mandate_table(ctx: &Ctx, rows: &[(&MandateView, Certainty)], class: &str) -> 
         };
         let _ = write!(
             out,
-            "<tr><th scope=\"row\">{}{}</th><td>{}</td><td>{}</td><td>{to}</td><td>{}</td><td>{}</td><td class=\"noprint\"><a href=\"/mandate/{}{}\">{}</a></td></tr>",
+            "<tr><th scope=\"row\">{}{}</th><td>{}</td><td class=\"date\">{}</td><td class=\"date\">{to}</td><td>{}</td><td>{}</td><td class=\"noprint\"><a href=\"/mandate/{}{}\">{}</a></td></tr>",
             link(&m.person, l, &k),
             possible_mark(l, *c),
             link(&m.post, l, &k),

@@ -515,6 +515,19 @@ fn form_row(l: Lang, fields: &Fields, errors: &Errors, row: usize) -> String {
         error_of("command").is_some(),
     );
     cell("command", t(l, "f_command"), "", control);
+    for (input, key, example) in INPUTS {
+        let invalid = if error_of(input).is_some() {
+            format!(" aria-invalid=\"true\" aria-describedby=\"r{row}-{input}-error\"")
+        } else {
+            String::new()
+        };
+        let control = format!(
+            "<input id=\"r{row}-{input}\" name=\"r{row}.{input}\" value=\"{}\" placeholder=\"{}\"{invalid}>",
+            esc(&value(input)),
+            esc(example)
+        );
+        cell(input, t(l, key), &used_by(input), control);
+    }
     let bases: Vec<(&str, &str)> = BASES.iter().map(|b| (*b, *b)).collect();
     let control = select(
         row,
@@ -533,19 +546,6 @@ fn form_row(l: Lang, fields: &Fields, errors: &Errors, row: usize) -> String {
         error_of("reason").is_some(),
     );
     cell("reason", t(l, "f_reason"), &used_by("reason"), control);
-    for (input, key, example) in INPUTS {
-        let invalid = if error_of(input).is_some() {
-            format!(" aria-invalid=\"true\" aria-describedby=\"r{row}-{input}-error\"")
-        } else {
-            String::new()
-        };
-        let control = format!(
-            "<input id=\"r{row}-{input}\" name=\"r{row}.{input}\" value=\"{}\" placeholder=\"{}\"{invalid}>",
-            esc(&value(input)),
-            esc(example)
-        );
-        cell(input, t(l, key), &used_by(input), control);
-    }
     out.push_str("</fieldset>");
     out
 }
