@@ -16,3 +16,5 @@ mod interop_org;
 mod interop_popolo;
 #[path = "e2e/server.rs"]
 mod server;
+#[path = "e2e/web.rs"]
+mod web;
