@@ -39,7 +39,8 @@ fn label(r: &Ref, lang: Lang) -> String {
 pub fn org_chart(detail: &BodyDetail, roster: &[RosterEntry], lang: Lang) -> String {
     let posts = &detail.posts;
     let columns = posts.len().clamp(1, CHART_COLUMNS_MAX);
-    let width = columns * (BOX_W + GAP) + GAP;
+    // At least as wide as the body's own box, which is wider than one post's.
+    let width = (columns * (BOX_W + GAP) + GAP).max(BOX_W + 80 + 2 * GAP);
     let holders_of = |post: &Ref| -> Vec<&RosterEntry> {
         roster
             .iter()

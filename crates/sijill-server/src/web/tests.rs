@@ -655,3 +655,46 @@ async fn without_anonymous_reading_pages_ask_to_sign_in() {
     assert_eq!(site.get("/assets/site.css", "").await.status, 200);
     assert_eq!(site.get("/record", "").await.status, 303);
 }
+
+#[tokio::test]
+async fn a_body_with_one_post_and_many_members_draws_both_charts() {
+    let site = site(true).await;
+    let mut commands = vec![
+        json!({"command": "found_body", "handle": "@council", "kind": "national-council", "founded_on": "2015", "name": "Council"}),
+        json!({"command": "establish_post", "handle": "@council-member", "body": "@council", "title": "Member"}),
+    ];
+    for i in 0..30 {
+        commands.push(json!({"command": "register_person", "handle": format!("@member-{i}"), "name": format!("Member {i}")}));
+        let from = if i % 2 == 0 {
+            "2015-01-01/2015-03-31"
+        } else {
+            "2015-02-01"
+        };
+        commands.push(json!({"command": "start_mandate", "person": format!("@member-{i}"), "post": "@council-member", "from": from, "basis": "elected"}));
+    }
+    let commands: Vec<Command> = serde_json::from_value(json!(commands)).unwrap();
+    let submission = Submission {
+        commands,
+        command_id: None,
+        actor: "amina".into(),
+        source: None,
+    };
+    site.engine.submit(submission).await.unwrap();
+    let page = site.get("/body/council", "").await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    let chart = section(&page.text, "h-org");
+    assert!(
+        chart.contains("+22"),
+        "8 holders named, the 22 others counted: {chart}"
+    );
+    let timeline = section(&page.text, "h-timeline");
+    assert_eq!(
+        timeline.matches("class=\"uncertain\"").count(),
+        15,
+        "every uncertain start hatched"
+    );
+    assert_eq!(
+        section(&page.text, "h-holders").matches("<tr>").count(),
+        30 + 1
+    );
+}
