@@ -121,10 +121,23 @@ fn day_number(d: NaiveDate) -> i64 {
     i64::from(d.num_days_from_ce())
 }
 
+/// What names a timeline's rows: the holder (a body's or a post's timeline) or the post
+/// (a person's, where every row would otherwise bear the same name).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum RowLabel {
+    Person,
+    Post,
+}
+
 /// Who held which post when: one bar per mandate, from the earliest start to `today` (or the
 /// date asked). Where a start or an end is uncertain, the span it may fall in is hatched and
 /// faded, so a reader never mistakes a guess for a known day.
-pub fn timeline(mandates: &[MandateView], today: NaiveDate, lang: Lang) -> String {
+pub fn timeline(
+    mandates: &[MandateView],
+    rows_by: RowLabel,
+    today: NaiveDate,
+    lang: Lang,
+) -> String {
     let rows: Vec<&MandateView> = mandates.iter().take(TIMELINE_ROWS_MAX).collect();
     let Some(min) = rows.iter().filter_map(|m| m.from.earliest()).min() else {
         return String::new();
@@ -152,7 +165,7 @@ pub fn timeline(mandates: &[MandateView], today: NaiveDate, lang: Lang) -> Strin
         }
     }
     for (i, m) in rows.iter().enumerate() {
-        out.push_str(&bar(m, 22 + i as i64 * 22, today, &x, lang));
+        out.push_str(&bar(m, rows_by, 22 + i as i64 * 22, today, &x, lang));
     }
     if mandates.len() > TIMELINE_ROWS_MAX {
         let _ = write!(
@@ -169,6 +182,7 @@ pub fn timeline(mandates: &[MandateView], today: NaiveDate, lang: Lang) -> Strin
 
 fn bar(
     m: &MandateView,
+    rows_by: RowLabel,
     y: i64,
     today: NaiveDate,
     x: &dyn Fn(NaiveDate) -> i64,
@@ -193,7 +207,10 @@ fn bar(
         "<g><title>{}</title><text x=\"225\" y=\"{}\" text-anchor=\"end\">{}</text>",
         esc(&what),
         y + 13,
-        label(&m.person, lang)
+        match rows_by {
+            RowLabel::Person => label(&m.person, lang),
+            RowLabel::Post => label(&m.post, lang),
+        }
     );
     // Uncertain start: the span it may fall in is hatched; then the surely-held span solid.
     if s1 > s0 {

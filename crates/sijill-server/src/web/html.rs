@@ -24,6 +24,12 @@ pub fn esc(text: &str) -> String {
     out
 }
 
+/// Text that reads left to right whatever the page's direction (dates, positions), isolated
+/// so that an Arabic page does not show 2016-12-11 as 11-12-2016.
+pub fn ltr(text: &str) -> String {
+    format!("<bdi dir=\"ltr\">{}</bdi>", esc(text))
+}
+
 /// Percent-encodes a query-string value.
 pub fn url(text: &str) -> String {
     let mut out = String::new();

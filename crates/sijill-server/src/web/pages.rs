@@ -14,8 +14,8 @@ use sijill_domain::{Basis, Certainty, EntityId, EntityRef, PostId};
 use sijill_engine::query::{Answer, Audit, Data, MandateAudit};
 use sijill_engine::HistoryEntry;
 
-use super::charts;
-use super::html::{esc, link, names, plain, segment, url};
+use super::charts::{self, RowLabel};
+use super::html::{esc, link, ltr, names, plain, segment, url};
 use super::lang::{t, Lang};
 use super::{entity_ref, Ctx, PageError};
 
@@ -68,14 +68,17 @@ fn date_form(ctx: &Ctx, answer: &Answer) -> String {
     format!(
         "<form class=\"inline dates noprint\" method=\"get\"><label for=\"as_of\">{label}</label>\
 <input id=\"as_of\" name=\"as_of\" value=\"{value}\" placeholder=\"2017-03-01\" size=\"12\" aria-describedby=\"as_of-hint\" data-autosubmit>{rec}\
-<button>{go}</button> <span id=\"as_of-hint\" class=\"hint\">{hint}</span></form>\
+<button>{go}</button> <span id=\"as_of-hint\" class=\"hint\">{hint} {examples}</span></form>\
 <p class=\"asof\">{shown} <strong>{shown_date}</strong></p>",
         label = t(l, "as_of"),
         value = esc(&value),
         go = t(l, "go"),
         hint = t(l, "date_hint"),
+        examples = ["2017-03-01", "2017", "2016-12~", "2016-12-11/2017-01-31"]
+            .map(ltr)
+            .join(" · "),
         shown = t(l, "shown_as_of"),
-        shown_date = esc(&answer.as_of.to_string()),
+        shown_date = ltr(&answer.as_of.to_string()),
     )
 }
 
@@ -225,46 +228,111 @@ async fn recent_changes(ctx: &Ctx, position: u64) -> Result<String, PageError> {
 
 pub async fn tree(ctx: Ctx) -> Page {
     let answer = ctx.ask(json!({"query": "tree"})).await?;
-    let Data::Tree(roots) = &answer.data else {
+    let Data::Tree(all) = &answer.data else {
         return Err(unexpected(&ctx));
     };
+    let l = ctx.lang;
+    let k = ctx.keep();
     let mut body = date_form(&ctx, &answer);
+    // `?root=handle`: one body's subtree, where the whole tree was too large to unfold.
+    let root = ctx.param("root");
+    let roots: Vec<&TreeNode> = match &root {
+        Some(r) => {
+            let r = r.trim_start_matches('@');
+            let found = find_node(all, r);
+            let _ = write!(
+                body,
+                "<p><a href=\"/tree{k}\">← {}</a></p>",
+                t(l, "whole_tree")
+            );
+            found.into_iter().collect()
+        }
+        None => all.iter().collect(),
+    };
     if roots.is_empty() {
-        let _ = write!(body, "<p class=\"empty\">{}</p>", t(ctx.lang, "no_bodies"));
+        let _ = write!(body, "<p class=\"empty\">{}</p>", t(l, "no_bodies"));
     }
+    let depth = unfolded_depth(&roots);
     body.push_str("<ul class=\"tree\">");
     for node in roots {
-        tree_node(&ctx, node, &mut body);
+        tree_node(&ctx, node, 0, depth, &k, &mut body);
     }
     body.push_str("</ul>");
-    Ok(ctx.render(t(ctx.lang, "tree").to_owned(), answer.position, &body))
+    Ok(ctx.render(t(l, "tree").to_owned(), answer.position, &body))
+}
+
+/// Bodies unfolded on one tree page at most: beyond, deeper levels are links to their own
+/// subtree page, so a national registry's tree stays a page a person can read (and a page
+/// the server renders in a few milliseconds).
+pub const TREE_NODES_MAX: usize = 1_500;
+
+fn find_node<'a>(nodes: &'a [TreeNode], segment: &str) -> Option<&'a TreeNode> {
+    nodes.iter().find_map(|n| {
+        if super::html::segment(&n.body) == segment {
+            Some(n)
+        } else {
+            find_node(&n.children, segment)
+        }
+    })
+}
+
+/// The deepest level down to which every body fits in [`TREE_NODES_MAX`] (at least the roots).
+fn unfolded_depth(roots: &[&TreeNode]) -> usize {
+    let mut level: Vec<&TreeNode> = roots.to_vec();
+    let mut shown = level.len();
+    let mut depth = 0;
+    loop {
+        let next: Vec<&TreeNode> = level.iter().flat_map(|n| n.children.iter()).collect();
+        if next.is_empty() || shown + next.len() > TREE_NODES_MAX {
+            return depth;
+        }
+        shown += next.len();
+        depth += 1;
+        level = next;
+    }
 }
 
 /// One body of the tree, its sub-bodies in a `<details>` (open by default, operable with the
-/// keyboard, no script needed to collapse it).
-fn tree_node(ctx: &Ctx, node: &TreeNode, out: &mut String) {
-    let mark = possible_mark(ctx.lang, node.certainty);
+/// keyboard, no script needed to collapse it); below `depth_max`, a link to its subtree.
+fn tree_node(
+    ctx: &Ctx,
+    node: &TreeNode,
+    depth: usize,
+    depth_max: usize,
+    k: &str,
+    out: &mut String,
+) {
+    let l = ctx.lang;
+    let mark = possible_mark(l, node.certainty);
     let kind = format!(
         " <span class=\"kind\">{}</span>",
         esc(&node.kind.to_string())
     );
-    let k = ctx.keep();
     if node.children.is_empty() {
+        let _ = write!(out, "<li>{}{kind}{mark}</li>", link(&node.body, l, k));
+        return;
+    }
+    if depth >= depth_max {
+        let sep = if k.is_empty() { "?" } else { "&amp;" };
         let _ = write!(
             out,
-            "<li>{}{kind}{mark}</li>",
-            link(&node.body, ctx.lang, &k)
+            "<li>{}{kind}{mark} <a class=\"count\" href=\"/tree{}{sep}root={}\">({} {}) →</a></li>",
+            link(&node.body, l, k),
+            esc(k),
+            esc(&url(&super::html::segment(&node.body))),
+            node.children.len(),
+            t(l, "sub_bodies_lower")
         );
         return;
     }
     let _ = write!(
         out,
         "<li><details open><summary>{}{kind}{mark} <span class=\"count\">({})</span></summary><ul>",
-        link(&node.body, ctx.lang, &k),
+        link(&node.body, l, k),
         node.children.len()
     );
     for child in &node.children {
-        tree_node(ctx, child, out);
+        tree_node(ctx, child, depth + 1, depth_max, k, out);
     }
     out.push_str("</ul></details></li>");
 }
@@ -319,7 +387,7 @@ pub async fn body(ctx: Ctx, Path(seg): Path<String>) -> Page {
             body,
             "<div><dt>{}</dt><dd>{}</dd></div>",
             t(l, "founded_on"),
-            esc(&d.to_string())
+            ltr(&d.to_string())
         );
     }
     if let Some(d) = &detail.summary.dissolved_on {
@@ -327,7 +395,7 @@ pub async fn body(ctx: Ctx, Path(seg): Path<String>) -> Page {
             body,
             "<div><dt>{}</dt><dd>{}</dd></div>",
             t(l, "dissolved_on"),
-            esc(&d.to_string())
+            ltr(&d.to_string())
         );
     }
     if let Some(a) = &detail.area {
@@ -401,7 +469,7 @@ pub async fn body(ctx: Ctx, Path(seg): Path<String>) -> Page {
         "<section aria-labelledby=\"h-timeline\" class=\"chart-section\"><h2 id=\"h-timeline\">{}</h2><p class=\"hint\">{}</p><div class=\"scroll\">{}</div></section>",
         t(l, "timeline"),
         t(l, "timeline_hint"),
-        charts::timeline(&all, day, l)
+        charts::timeline(&all, RowLabel::Person, day, l)
     );
     body.push_str(&ref_list(
         l,
@@ -448,8 +516,8 @@ fn mandate_table(ctx: &Ctx, rows: &[(&MandateView, Certainty)], class: &str) -> 
     );
     for (m, c) in rows {
         let to = match (&m.to, &m.end_reason) {
-            (Some(d), Some(r)) => format!("{} ({})", esc(&d.to_string()), esc(&wire(r))),
-            (Some(d), None) => esc(&d.to_string()),
+            (Some(d), Some(r)) => format!("{} ({})", ltr(&d.to_string()), esc(&wire(r))),
+            (Some(d), None) => ltr(&d.to_string()),
             _ => String::new(),
         };
         let _ = write!(
@@ -458,7 +526,7 @@ fn mandate_table(ctx: &Ctx, rows: &[(&MandateView, Certainty)], class: &str) -> 
             link(&m.person, l, &k),
             possible_mark(l, *c),
             link(&m.post, l, &k),
-            esc(&m.from.to_string()),
+            ltr(&m.from.to_string()),
             esc(m.basis.as_str()),
             m.constituency.as_ref().map(|c| link(c, l, &k)).unwrap_or_default(),
             esc(&segment(&m.mandate)),
@@ -490,7 +558,7 @@ pub async fn person(ctx: Ctx, Path(seg): Path<String>) -> Page {
         body,
         "<h2>{}</h2><div class=\"scroll\">{}</div>",
         t(l, "timeline"),
-        charts::timeline(&p.mandates, day_of(&ctx), l)
+        charts::timeline(&p.mandates, RowLabel::Post, day_of(&ctx), l)
     );
     body.push_str(&ref_list(
         l,
@@ -514,7 +582,7 @@ pub async fn assembly(ctx: Ctx, Path(seg): Path<String>) -> Page {
     let mut body = format!(
         "<dl class=\"facts\"><div><dt>{}</dt><dd>{}</dd></div><div><dt>{}</dt><dd>{}</dd></div><div><dt>{}</dt><dd>{}</dd></div>",
         t(l, "held_on"),
-        esc(&a.summary.held_on.to_string()),
+        ltr(&a.summary.held_on.to_string()),
         t(l, "body"),
         link(&a.summary.body, l, &k),
         t(l, "kind"),
@@ -628,7 +696,7 @@ pub async fn post(ctx: Ctx, Path(seg): Path<String>) -> Page {
         body,
         "<h2>{}</h2><div class=\"scroll\">{}</div>",
         t(l, "timeline"),
-        charts::timeline(&views, day_of(&ctx), l)
+        charts::timeline(&views, RowLabel::Person, day_of(&ctx), l)
     );
     let title = super::html::pick(&p.title, l).to_owned();
     Ok(ctx.render(title, snapshot.position, &body))
@@ -720,7 +788,7 @@ fn how(ctx: &Ctx, a: &MandateAudit) -> String {
             "<div><dt>{}</dt><dd>{} ({})</dd></div>",
             t(l, "assembly"),
             link(&assembly.summary.assembly, l, &k),
-            esc(&assembly.summary.held_on.to_string())
+            ltr(&assembly.summary.held_on.to_string())
         );
     }
     if let Some(c) = &m.constituency {
@@ -782,8 +850,8 @@ fn entries_table(l: Lang, entries: &[HistoryEntry], full: bool) -> String {
             out,
             "<tr id=\"p{pos}\"{class}><td>{pos}</td><td>{kind}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"hash\"><span title=\"{}\">{}</span><br><span class=\"other\" title=\"{}\">← {}</span></td></tr>",
             esc(&e.actor),
-            esc(&e.recorded_at.format("%Y-%m-%d %H:%M:%S UTC").to_string()),
-            esc(e.source.as_deref().unwrap_or("")),
+            ltr(&e.recorded_at.format("%Y-%m-%d %H:%M:%S UTC").to_string()),
+            source_cell(e.source.as_deref().unwrap_or(""), full),
             esc(&e.hash),
             esc(&e.hash[..e.hash.len().min(16)]),
             esc(&e.prev_hash),
@@ -794,6 +862,19 @@ fn entries_table(l: Lang, entries: &[HistoryEntry], full: bool) -> String {
     }
     out.push_str("</tbody></table>");
     out
+}
+
+/// Characters of a source shown in log tables; the audit page shows it whole.
+const SOURCE_CHARS_SHOWN: usize = 90;
+
+/// A source, cut in lists (the whole text on hover) so one long citation does not fill the
+/// page, whole on the audit page.
+fn source_cell(source: &str, full: bool) -> String {
+    if full || source.chars().count() <= SOURCE_CHARS_SHOWN {
+        return esc(source);
+    }
+    let short: String = source.chars().take(SOURCE_CHARS_SHOWN).collect();
+    format!("<span title=\"{}\">{}…</span>", esc(source), esc(&short))
 }
 
 /// The log, paged from a position, filterable by event type, entity and recording day.

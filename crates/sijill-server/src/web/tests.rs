@@ -305,6 +305,20 @@ async fn an_unknown_entity_is_a_404_page_and_bad_dates_name_the_parameter() {
 }
 
 #[tokio::test]
+async fn the_tree_shows_one_bodys_subtree_on_request() {
+    let site = site(true).await;
+    let page = site.get("/tree?root=khemisset-coordination", "").await;
+    assert_eq!(page.status, 200);
+    assert!(page.text.contains("/body/khemisset-coordination"));
+    assert!(
+        page.text.contains("href=\"/tree\""),
+        "a way back to the whole tree"
+    );
+    let page = site.get("/tree?root=no-such-body", "").await;
+    assert!(page.text.contains("class=\"empty\""));
+}
+
+#[tokio::test]
 async fn user_text_is_escaped() {
     let site = site(true).await;
     let page = site.get("/person/amina-alaoui", "").await;
@@ -360,6 +374,13 @@ async fn arabic_pages_are_right_to_left_and_show_arabic_names_first() {
         page.text
     );
     assert!(page.text.contains("المهام"), "Arabic headings");
+    // Dates read left to right inside the right-to-left page.
+    assert!(
+        page.text
+            .contains("<bdi dir=\"ltr\">2016-12-11/2017-01-31</bdi>"),
+        "{}",
+        page.text
+    );
     let english = site.get("/person/achraf-chahboun", "lang=en").await;
     assert!(english.text.contains("<html lang=\"en\" dir=\"ltr\">"));
     assert!(english

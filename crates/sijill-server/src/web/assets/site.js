@@ -16,7 +16,9 @@
       if (text === asked) return;
       asked = text;
       if (text === '') { list.innerHTML = ''; return; }
-      fetch('/search/suggest?q=' + encodeURIComponent(text), { credentials: 'same-origin' })
+      // A redirect means the session ended: leave the list alone rather than show the
+      // sign-in page inside it.
+      fetch('/search/suggest?q=' + encodeURIComponent(text), { credentials: 'same-origin', redirect: 'error' })
         .then(function (r) { return r.ok ? r.text() : ''; })
         .then(function (html) { if (q.value.trim() === text) list.innerHTML = html; })
         .catch(function () { /* the search button still works */ });
