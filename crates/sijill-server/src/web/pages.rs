@@ -18,11 +18,14 @@ use super::charts::{self, RowLabel};
 use super::html::{esc, link, ltr, names, plain, segment, url};
 use super::lang::{t, Lang};
 use super::{entity_ref, Ctx, PageError};
+use crate::api::AnswerKey;
 
 type Page = Result<Response, PageError>;
 
 /// Log entries on one page of the log.
-pub const LOG_PAGE_ENTRIES: usize = 100;
+/// (Each entry is read from the store and decoded: at a million events, 100 of them took
+/// about 7 ms to show; 50 keep the page well under the 10 ms a page may take.)
+pub const LOG_PAGE_ENTRIES: usize = 50;
 /// Past holders listed on a body page at most (the post pages list every one).
 pub const PAST_HOLDERS_MAX: usize = 500;
 /// Search hits shown (as you type and on the results page).
@@ -128,7 +131,6 @@ pub async fn overview(ctx: Ctx) -> Page {
         return Err(unexpected(&ctx));
     };
     let l = ctx.lang;
-    let k = ctx.keep();
     let mut body = search_box(&ctx, "");
     let _ = write!(
         body,
@@ -157,49 +159,68 @@ pub async fn overview(ctx: Ctx) -> Page {
     body.push_str(&verify_form(&ctx).await);
     body.push_str("</section>");
     body.push_str(&recent_changes(&ctx, answer.position).await?);
-    let tree = ctx.ask(json!({"query": "tree"})).await?;
-    let Data::Tree(roots) = tree.data else {
-        return Err(unexpected(&ctx));
-    };
-    let _ = write!(
-        body,
-        "<section aria-labelledby=\"h-bodies\"><h2 id=\"h-bodies\">{}</h2><ul class=\"cols\">",
-        t(l, "bodies")
-    );
-    for r in roots.iter().take(OVERVIEW_LIST_MAX) {
-        let _ = write!(body, "<li>{}</li>", link(&r.body, l, &k));
-    }
-    let _ = write!(
-        body,
-        "</ul><p><a href=\"/tree{k}\">{} →</a></p></section>",
-        t(l, "whole_tree")
-    );
+    body.push_str(&top_bodies(&ctx).await?);
     body.push_str(&people(&ctx).await?);
     Ok(ctx.render(t(l, "overview").to_owned(), answer.position, &body))
 }
 
+/// The bodies without a parent, by handle: read from the state rather than by folding the
+/// whole tree (tens of milliseconds for a national registry), as the overview is about now.
+async fn top_bodies(ctx: &Ctx) -> Result<String, PageError> {
+    let l = ctx.lang;
+    let k = ctx.keep();
+    let snapshot = ctx.snapshot().await?;
+    let reg = &snapshot.registry;
+    let mut roots: Vec<_> = reg
+        .bodies()
+        .filter(|b| b.parent().is_none() && !b.is_dissolved())
+        .map(|b| (b.handle.clone(), b.id))
+        .collect();
+    roots.sort();
+    let mut out = format!(
+        "<section aria-labelledby=\"h-bodies\"><h2 id=\"h-bodies\">{}</h2><ul class=\"cols\">",
+        t(l, "bodies")
+    );
+    for (_, id) in roots.iter().take(OVERVIEW_LIST_MAX) {
+        let _ = write!(
+            out,
+            "<li>{}</li>",
+            link(&reg.reference(EntityId::Body(*id)), l, &k)
+        );
+    }
+    let _ = write!(
+        out,
+        "</ul><p><a href=\"/tree{}\">{} →</a></p></section>",
+        esc(&k),
+        t(l, "whole_tree")
+    );
+    Ok(out)
+}
+
+/// Some people (the first in the state's order), and the way to find the others: search.
 async fn people(ctx: &Ctx) -> Result<String, PageError> {
     let l = ctx.lang;
-    let answer = ctx
-        .ask(json!({"query": "persons", "limit": OVERVIEW_LIST_MAX}))
-        .await?;
-    let Data::Persons(persons) = answer.data else {
-        return Err(unexpected(ctx));
-    };
+    let snapshot = ctx.snapshot().await?;
+    let reg = &snapshot.registry;
     let mut out = format!(
         "<section aria-labelledby=\"h-people\"><h2 id=\"h-people\">{}</h2><ul class=\"cols\">",
         t(l, "persons")
     );
-    for p in &persons.items {
-        let _ = write!(out, "<li>{}</li>", link(&p.person, l, &ctx.keep()));
-    }
-    out.push_str("</ul>");
-    if persons.total > persons.items.len() {
+    let mut shown = 0;
+    for p in reg.people().take(OVERVIEW_LIST_MAX) {
         let _ = write!(
             out,
-            "<p>{} / {} · <a href=\"/search\">{}</a></p>",
-            persons.items.len(),
-            persons.total,
+            "<li>{}</li>",
+            link(&reg.reference(EntityId::Person(p.id)), l, &ctx.keep())
+        );
+        shown += 1;
+    }
+    out.push_str("</ul>");
+    let total = reg.counts()[1];
+    if total > shown {
+        let _ = write!(
+            out,
+            "<p>{shown} / {total} · <a href=\"/search\">{}</a></p>",
             t(l, "search")
         );
     }
@@ -226,23 +247,57 @@ async fn recent_changes(ctx: &Ctx, position: u64) -> Result<String, PageError> {
     ))
 }
 
+/// The tree page. Folding a national registry's tree takes tens of milliseconds, so its HTML
+/// (without the frame, which holds the session) is kept in the server's answer cache until
+/// the registry moves or the day changes, as the API keeps its answers.
 pub async fn tree(ctx: Ctx) -> Page {
+    let l = ctx.lang;
+    let root = ctx.param("root");
+    let key = |position: u64| AnswerKey {
+        query: format!(
+            "web/tree lang={} as_of={:?} as_recorded_at={:?} root={root:?}",
+            l.code(),
+            ctx.as_of.map(|d| d.to_string()),
+            ctx.as_recorded_at
+        ),
+        position,
+        today: Utc::now().date_naive(),
+    };
+    let head = ctx.state.engine().snapshot().position;
+    if let Some(body) = ctx.state.answers().get(&key(head)) {
+        let body = String::from_utf8_lossy(&body);
+        let shown = ctx.as_recorded_at.unwrap_or(head);
+        return Ok(ctx.render(t(l, "tree").to_owned(), shown, &body));
+    }
     let answer = ctx.ask(json!({"query": "tree"})).await?;
     let Data::Tree(all) = &answer.data else {
         return Err(unexpected(&ctx));
     };
+    let body = tree_body(&ctx, &answer, all, root.as_deref());
+    // Kept under the position it was read at (the registry may have moved since `head`).
+    let position = if ctx.as_recorded_at.is_none() {
+        answer.position
+    } else {
+        head
+    };
+    ctx.state
+        .answers()
+        .insert(key(position), body.clone().into());
+    Ok(ctx.render(t(l, "tree").to_owned(), answer.position, &body))
+}
+
+fn tree_body(ctx: &Ctx, answer: &Answer, all: &[TreeNode], root: Option<&str>) -> String {
     let l = ctx.lang;
     let k = ctx.keep();
-    let mut body = date_form(&ctx, &answer);
+    let mut body = date_form(ctx, answer);
     // `?root=handle`: one body's subtree, where the whole tree was too large to unfold.
-    let root = ctx.param("root");
-    let roots: Vec<&TreeNode> = match &root {
+    let roots: Vec<&TreeNode> = match root {
         Some(r) => {
-            let r = r.trim_start_matches('@');
-            let found = find_node(all, r);
+            let found = find_node(all, r.trim_start_matches('@'));
             let _ = write!(
                 body,
-                "<p><a href=\"/tree{k}\">← {}</a></p>",
+                "<p><a href=\"/tree{}\">← {}</a></p>",
+                esc(&k),
                 t(l, "whole_tree")
             );
             found.into_iter().collect()
@@ -255,10 +310,10 @@ pub async fn tree(ctx: Ctx) -> Page {
     let depth = unfolded_depth(&roots);
     body.push_str("<ul class=\"tree\">");
     for node in roots {
-        tree_node(&ctx, node, 0, depth, &k, &mut body);
+        tree_node(ctx, node, 0, depth, &k, &mut body);
     }
     body.push_str("</ul>");
-    Ok(ctx.render(t(l, "tree").to_owned(), answer.position, &body))
+    body
 }
 
 /// Bodies unfolded on one tree page at most: beyond, deeper levels are links to their own

@@ -305,6 +305,22 @@ async fn an_unknown_entity_is_a_404_page_and_bad_dates_name_the_parameter() {
 }
 
 #[tokio::test]
+async fn a_cached_tree_keeps_each_reader_in_their_own_session() {
+    let site = site(true).await;
+    let anonymous = site.get("/tree", "").await;
+    assert!(anonymous.text.contains("href=\"/signin\""));
+    let (cookie, csrf) = site.sign_in().await;
+    let signed_in = site.get("/tree", &cookie).await;
+    assert!(
+        signed_in.text.contains(&csrf),
+        "the sign-out form carries this session's token"
+    );
+    assert!(!signed_in.text.contains("href=\"/signin\""));
+    let arabic = site.get("/tree", "lang=ar").await;
+    assert!(arabic.text.contains("dir=\"rtl\"") && arabic.text.contains("شجرة الهيئات"));
+}
+
+#[tokio::test]
 async fn the_tree_shows_one_bodys_subtree_on_request() {
     let site = site(true).await;
     let page = site.get("/tree?root=khemisset-coordination", "").await;
@@ -452,6 +468,12 @@ async fn a_registrar_records_a_resignation_and_the_roster_changes() {
 #[tokio::test]
 async fn a_batch_founds_a_body_and_elects_into_it_at_once() {
     let site = site(true).await;
+    // The tree is cached: reading it first checks that a write makes it read again.
+    assert!(!site
+        .get("/tree", "")
+        .await
+        .text
+        .contains("/body/khemisset-bureau"));
     let (cookie, csrf) = site.sign_in().await;
     let form = [
         ("csrf", csrf.as_str()),
