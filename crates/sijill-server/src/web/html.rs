@@ -43,25 +43,49 @@ pub fn url(text: &str) -> String {
     out
 }
 
-/// Whether a name is written in the page's script: Arabic pages prefer Arabic script.
-fn fits(lang_tag: Option<&str>, text: &str, page: Lang) -> bool {
+/// How well a form of a name suits the page, lower is better: on an Arabic page, Arabic
+/// script; on a French or English page, a name in that very language, then any other name
+/// in Latin script (a transliteration such as `ar-Latn`), and Arabic script last.
+fn rank(lang_tag: Option<&str>, text: &str, page: Lang) -> u8 {
     let arabic = text.chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c));
+    let in_page_language = lang_tag.is_some_and(|l| {
+        l == page.code()
+            || l.strip_prefix(page.code())
+                .is_some_and(|r| r.starts_with('-'))
+    });
     match page {
-        Lang::Ar => arabic,
-        Lang::Fr | Lang::En => !arabic && lang_tag.is_none_or(|l| l != "ar"),
+        Lang::Ar if arabic => 0,
+        Lang::Ar => 1,
+        Lang::Fr | Lang::En if arabic || lang_tag == Some("ar") => 2,
+        Lang::Fr | Lang::En if in_page_language => 0,
+        Lang::Fr | Lang::En => 1,
     }
+}
+
+/// The index of the form that suits the page best (the first of equals).
+fn best(forms: &[(Option<&str>, &str)], page: Lang) -> usize {
+    forms
+        .iter()
+        .enumerate()
+        .min_by_key(|(i, (l, t))| (rank(*l, t, page), *i))
+        .map_or(0, |(i, _)| i)
 }
 
 /// The form of a name written in the page's script (the printed form when none is).
 pub fn pick(n: &Names, page: Lang) -> &str {
+    let forms = forms(n);
+    forms[best(&forms, page)].1
+}
+
+/// Every form of a name with its language tag, the printed form first.
+fn forms(n: &Names) -> Vec<(Option<&str>, &str)> {
     std::iter::once((n.lang().map(|l| l.as_str()), n.text()))
         .chain(
             n.others()
                 .iter()
                 .map(|o| (o.lang().map(|l| l.as_str()), o.text())),
         )
-        .find(|(l, t)| fits(*l, t, page))
-        .map_or(n.text(), |(_, t)| t)
+        .collect()
 }
 
 /// An entity's name in the page's script, or its handle: for titles and chart labels.
@@ -75,14 +99,8 @@ pub fn plain(r: &Ref, page: Lang) -> String {
 
 /// A name in the page's script first, the other forms beside it (smaller, with their language).
 pub fn names(n: &Names, page: Lang) -> String {
-    let mut all: Vec<(Option<&str>, &str)> = vec![(n.lang().map(|l| l.as_str()), n.text())];
-    all.extend(
-        n.others()
-            .iter()
-            .map(|o| (o.lang().map(|l| l.as_str()), o.text())),
-    );
-    let first = all.iter().position(|(l, t)| fits(*l, t, page)).unwrap_or(0);
-    let main = all.remove(first);
+    let mut all = forms(n);
+    let main = all.remove(best(&all, page));
     let mut out = format!("<bdi{}>{}</bdi>", lang_attr(main.0), esc(main.1));
     if !all.is_empty() {
         out.push_str(" <span class=\"other\">(");

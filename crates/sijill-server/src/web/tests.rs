@@ -90,6 +90,17 @@ struct Page {
 }
 
 impl Site {
+    /// Records commands straight through the engine (the set-up of a test, not its subject).
+    async fn record(&self, commands: Vec<Command>) {
+        let submission = Submission {
+            commands,
+            command_id: None,
+            actor: "amina".into(),
+            source: None,
+        };
+        self.engine.submit(submission).await.unwrap();
+    }
+
     async fn send(&self, request: Request<Body>) -> Page {
         let response = self.app.clone().oneshot(request).await.unwrap();
         let status = response.status().as_u16();
@@ -716,13 +727,7 @@ async fn a_body_with_one_post_and_many_members_draws_both_charts() {
         commands.push(json!({"command": "start_mandate", "person": format!("@member-{i}"), "post": "@council-member", "from": from, "basis": "elected"}));
     }
     let commands: Vec<Command> = serde_json::from_value(json!(commands)).unwrap();
-    let submission = Submission {
-        commands,
-        command_id: None,
-        actor: "amina".into(),
-        source: None,
-    };
-    site.engine.submit(submission).await.unwrap();
+    site.record(commands).await;
     let page = site.get("/body/council", "").await;
     assert_eq!(page.status, 200, "{}", page.text);
     let chart = section(&page.text, "h-org");
@@ -740,4 +745,27 @@ async fn a_body_with_one_post_and_many_members_draws_both_charts() {
         section(&page.text, "h-holders").matches("<tr>").count(),
         30 + 1
     );
+}
+
+#[tokio::test]
+async fn a_name_in_the_pages_language_comes_first() {
+    let site = site(true).await;
+    let chamber = json!([{"command": "found_body", "handle": "@chamber", "kind": "chamber", "name": {
+        "text": "Chamber of Agriculture", "lang": "en",
+        "others": [{"text": "Chambre d'agriculture", "lang": "fr"}, {"text": "غرفة الفلاحة", "lang": "ar"}]}}]);
+    let commands: Vec<Command> = serde_json::from_value(chamber).unwrap();
+    site.record(commands).await;
+    for (cookie, title) in [
+        ("lang=fr", "Chambre d&#39;agriculture"),
+        ("lang=en", "Chamber of Agriculture"),
+        ("lang=ar", "غرفة الفلاحة"),
+    ] {
+        let page = site.get("/body/chamber", cookie).await;
+        assert!(
+            page.text
+                .contains(&format!("<title>{title} · sijill</title>")),
+            "{cookie}: {}",
+            page.text
+        );
+    }
 }
