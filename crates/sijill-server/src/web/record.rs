@@ -16,7 +16,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
 
 use sijill_domain::{
-    Basis, BodyKind, Command, DateField, EdtfDate, EndReason, EntityRef, Handle, Names, Note,
+    AssemblyKind, Basis, BodyKind, Command, DateField, EdtfDate, EndReason, EntityRef, Handle,
+    Names, Note,
 };
 use sijill_engine::{EngineError, Submission};
 
@@ -28,6 +29,9 @@ use crate::auth::Role;
 
 /// Rows on the recording form: enough for one assembly's outcome; submit again for more.
 pub const FORM_ROWS: usize = 8;
+/// Rows a form may hold at most (`?rows=N` asks for more than [`FORM_ROWS`]): a founding
+/// assembly registers and elects a few dozen people at once.
+pub const FORM_ROWS_MAX: usize = 100;
 /// The cookie that carries the sign-in form's CSRF value (the session does not exist yet).
 pub const SIGNIN_COOKIE: &str = "sijill_signin";
 
@@ -127,6 +131,23 @@ type Pairs = &'static [(&'static str, &'static str)];
 
 const COMMANDS: &[(&str, &str, Pairs)] = &[
     (
+        "register_person",
+        "c_register_person",
+        &[("handle", "handle"), ("name", "name")],
+    ),
+    (
+        "convene_assembly",
+        "c_convene_assembly",
+        &[
+            ("handle", "handle"),
+            ("body", "body"),
+            ("kind", "assembly_kind"),
+            ("held_on", "date"),
+            ("name", "name"),
+            ("venue", "venue"),
+        ],
+    ),
+    (
         "found_body",
         "c_found_body",
         &[
@@ -180,7 +201,9 @@ const INPUTS: &[(&str, &str, &str)] = &[
     ("entity", "f_entity", "@mohamed-ettabaa"),
     ("handle", "f_handle", "@new-handle"),
     ("name", "f_name", ""),
+    ("body", "f_body", "@khemisset-coordination"),
     ("kind", "f_kind", "provincial-coordination"),
+    ("venue", "f_venue", ""),
     ("parent", "f_parent", "@khemisset-coordination"),
     ("date", "f_date", "2024-05-12"),
     ("assembly", "f_assembly", "@khemisset-…-assembly"),
@@ -200,7 +223,16 @@ const BASES: &[&str] = &[
     "not_stated",
 ];
 const REASONS: &[&str] = &["resigned", "removed", "term_expired", "died", "replaced"];
+const ASSEMBLY_KINDS: &[&str] = &[
+    "general_assembly",
+    "founding_general_assembly",
+    "congress",
+    "council_session",
+    "bureau_meeting",
+    "other",
+];
 const REF_INPUTS: &[&str] = &[
+    "body",
     "parent",
     "person",
     "post",
@@ -251,6 +283,8 @@ fn check_input(input: &str, value: &Value) -> Result<(), String> {
         "handle" => check::<Handle>(value),
         "name" => check::<Names>(value),
         "kind" => check::<BodyKind>(value),
+        "assembly_kind" => check::<AssemblyKind>(value),
+        "venue" => check::<Names>(value),
         "reason" => check::<EndReason>(value),
         "field" => check::<DateField>(value),
         "note" => check::<Note>(value),
@@ -337,7 +371,7 @@ fn parse_rows(fields: &Fields, lang: Lang) -> Result<(Vec<Command>, Vec<usize>),
     let mut commands = Vec::new();
     let mut rows = Vec::new();
     let mut errors: Errors = Vec::new();
-    for row in 0..FORM_ROWS {
+    for row in 0..FORM_ROWS_MAX {
         match parse_row(fields, row) {
             None => {}
             Some(Ok(c)) => {
@@ -465,10 +499,26 @@ fn form_page(
             let _ = write!(body, "<p class=\"error\">{}</p>", esc(message));
         }
     }
-    for row in 0..FORM_ROWS {
+    // As many rows as asked for, and at least every row that was filled.
+    let asked = ctx
+        .param("rows")
+        .and_then(|r| r.parse::<usize>().ok())
+        .unwrap_or(FORM_ROWS);
+    let filled = (0..FORM_ROWS_MAX)
+        .filter(|row| !field(fields, &format!("r{row}.command")).is_empty())
+        .max()
+        .map_or(0, |row| row + 1);
+    let rows = asked.max(filled).clamp(1, FORM_ROWS_MAX);
+    for row in 0..rows {
         body.push_str(&form_row(l, fields, errors, row));
     }
-    let _ = write!(body, "<p><button>{}</button></p></form>", t(l, "record"));
+    let _ = write!(
+        body,
+        "<p><button>{}</button></p></form><p class=\"noprint\"><a href=\"/record?rows={}\">{}</a></p>",
+        t(l, "record"),
+        (rows * 2).min(FORM_ROWS_MAX),
+        t(l, "more_rows")
+    );
     let page = ctx.render(
         t(l, "record").to_owned(),
         ctx.state.engine().snapshot().position,
@@ -528,24 +578,17 @@ fn form_row(l: Lang, fields: &Fields, errors: &Errors, row: usize) -> String {
         );
         cell(input, t(l, key), &used_by(input), control);
     }
-    let bases: Vec<(&str, &str)> = BASES.iter().map(|b| (*b, *b)).collect();
-    let control = select(
-        row,
-        "basis",
-        &bases,
-        &value("basis"),
-        error_of("basis").is_some(),
-    );
-    cell("basis", t(l, "basis"), &used_by("basis"), control);
-    let reasons: Vec<(&str, &str)> = REASONS.iter().map(|r| (*r, *r)).collect();
-    let control = select(
-        row,
-        "reason",
-        &reasons,
-        &value("reason"),
-        error_of("reason").is_some(),
-    );
-    cell("reason", t(l, "f_reason"), &used_by("reason"), control);
+    // The inputs chosen from a list of wire names.
+    for (input, key, options) in [
+        ("basis", "basis", BASES),
+        ("assembly_kind", "f_assembly_kind", ASSEMBLY_KINDS),
+        ("reason", "f_reason", REASONS),
+    ] {
+        let options: Vec<(&str, &str)> = options.iter().map(|o| (*o, *o)).collect();
+        let invalid = error_of(input).is_some();
+        let control = select(row, input, &options, &value(input), invalid);
+        cell(input, t(l, key), &used_by(input), control);
+    }
     out.push_str("</fieldset>");
     out
 }

@@ -769,3 +769,59 @@ async fn a_name_in_the_pages_language_comes_first() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_next_assembly_is_recorded_with_new_people_in_one_batch() {
+    let site = site(true).await;
+    let (cookie, csrf) = site.sign_in().await;
+    assert!(site
+        .get("/record?rows=20", &cookie)
+        .await
+        .text
+        .contains("id=\"r19-command\""));
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("source", "minutes of the 2019 general assembly"),
+        ("r0.command", "convene_assembly"),
+        ("r0.handle", "khemisset-ga-2019"),
+        ("r0.body", "khemisset-coordination"),
+        ("r0.assembly_kind", "general_assembly"),
+        ("r0.date", "2019-06-15"),
+        ("r0.name", "General assembly 2019"),
+        ("r0.venue", "Khemisset"),
+        ("r1.command", "register_person"),
+        ("r1.handle", "salma-bennani"),
+        ("r1.name", "Salma Bennani"),
+        // Rows beyond the form's first eight are read too.
+        ("r11.command", "start_mandate"),
+        ("r11.person", "salma-bennani"),
+        ("r11.post", "khemisset-member"),
+        ("r11.date", "2019-06-15"),
+        ("r11.basis", "chosen_by_consensus"),
+        ("r11.assembly", "khemisset-ga-2019"),
+    ];
+    let done = site.post("/record", &cookie, &form).await;
+    assert_eq!(done.status, 303, "{}", done.text);
+    let assembly = site.get("/assembly/khemisset-ga-2019", "").await;
+    assert!(
+        assembly.text.contains("General assembly 2019") && assembly.text.contains("Salma Bennani"),
+        "{}",
+        assembly.text
+    );
+    // A wrong assembly kind is named beside its list.
+    let wrong = [
+        ("csrf", csrf.as_str()),
+        ("r0.command", "convene_assembly"),
+        ("r0.handle", "x"),
+        ("r0.body", "khemisset-coordination"),
+        ("r0.assembly_kind", "picnic"),
+        ("r0.date", "2019-06-15"),
+    ];
+    let page = site.post("/record", &cookie, &wrong).await;
+    assert_eq!(page.status, 422);
+    assert!(
+        page.text.contains("id=\"r0-assembly_kind-error\""),
+        "{}",
+        page.text
+    );
+}
