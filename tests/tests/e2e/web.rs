@@ -263,6 +263,13 @@ async fn scenario(b: &Browser, server: &Server) {
     b.open("/").await;
     b.find("#h-recent").await;
     b.screenshot("overview").await;
+    // The keyboard's first stop is the link that skips to the content.
+    b.find("body").await.send_keys("\u{E004}").await.unwrap();
+    let focused = b.client.active_element().await.unwrap();
+    assert_eq!(
+        focused.attr("class").await.unwrap().as_deref(),
+        Some("skip")
+    );
 
     // The Khemisset coordination's roster.
     b.open("/body/khemisset-coordination").await;
@@ -270,6 +277,11 @@ async fn scenario(b: &Browser, server: &Server) {
     assert!(
         roster.contains("Achraf Chahboun") && roster.contains("Driss Khadji"),
         "{roster}"
+    );
+    assert_eq!(
+        b.unlabelled_controls().await,
+        0,
+        "every control has a label"
     );
     assert_eq!(
         b.find_all_rows("table.roster tbody tr").await,
@@ -361,6 +373,11 @@ async fn scenario(b: &Browser, server: &Server) {
         "inputs the command does not use are hidden"
     );
     b.screenshot("record").await;
+    assert_eq!(
+        b.unlabelled_controls().await,
+        0,
+        "every input of the form has a label"
+    );
     b.click("form.record button").await;
     b.wait_for_text("#recorded", "").await;
     assert!(b.text("table.log").await.contains("mandate_ended"));
@@ -404,6 +421,17 @@ async fn scenario(b: &Browser, server: &Server) {
 }
 
 impl Browser {
+    /// Form controls on the page that no `<label>` names.
+    async fn unlabelled_controls(&self) -> u64 {
+        let script = "return Array.from(document.querySelectorAll('input:not([type=hidden]), select')).filter(e => e.labels.length === 0).length;";
+        self.client
+            .execute(script, Vec::new())
+            .await
+            .expect("run a script")
+            .as_u64()
+            .expect("a count")
+    }
+
     async fn find_all_rows(&self, css: &str) -> usize {
         self.client
             .find_all(Locator::Css(css))
