@@ -569,6 +569,18 @@ fn mandate_table(ctx: &Ctx, rows: &[(&MandateView, Certainty)], class: &str) -> 
         "<table class=\"mandates {class}\"><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\" class=\"noprint\">{}</th></tr></thead><tbody>",
         t(l, "person"), t(l, "post"), t(l, "from"), t(l, "to"), t(l, "basis"), t(l, "constituency"), t(l, "audit")
     );
+    // Outside a body's own page, a post's title ("Member") needs its body beside it.
+    let post_cell = |m: &MandateView| {
+        if class == "roster" || class == "past" || class == "post" {
+            link(&m.post, l, &k)
+        } else {
+            format!(
+                "{}<br><span class=\"other\">{}</span>",
+                link(&m.post, l, &k),
+                link(&m.body, l, &k)
+            )
+        }
+    };
     for (m, c) in rows {
         let to = match (&m.to, &m.end_reason) {
             (Some(d), Some(r)) => format!("{} ({})", ltr(&d.to_string()), esc(&wire(r))),
@@ -580,7 +592,7 @@ fn mandate_table(ctx: &Ctx, rows: &[(&MandateView, Certainty)], class: &str) -> 
             "<tr><th scope=\"row\">{}{}</th><td>{}</td><td class=\"date\">{}</td><td class=\"date\">{to}</td><td>{}</td><td>{}</td><td class=\"noprint\"><a href=\"/mandate/{}{}\">{}</a></td></tr>",
             link(&m.person, l, &k),
             possible_mark(l, *c),
-            link(&m.post, l, &k),
+            post_cell(m),
             ltr(&m.from.to_string()),
             esc(m.basis.as_str()),
             m.constituency.as_ref().map(|c| link(c, l, &k)).unwrap_or_default(),

@@ -224,6 +224,7 @@ async fn every_page_answers_with_its_key_content() {
             "/assembly/khemisset-founding-assembly",
         ),
         ("/person/achraf-chahboun", "elected_unanimously"),
+        ("/person/achraf-chahboun", "/body/khemisset-coordination"),
         ("/person/achraf-chahboun", "class=\"chart timeline\""),
         (
             "/assembly/khemisset-founding-assembly",
