@@ -182,7 +182,13 @@ impl FromRequestParts<AppState> for Ctx {
         let public =
             path == "/signin" || path.starts_with("/assets/") || path.starts_with("/lang/");
         if !state.auth().anonymous_read && session.is_none() && !public {
-            return Err(Redirect::to("/signin").into_response());
+            // Back to this very page once signed in.
+            let here = match parts.uri.query() {
+                Some(q) => format!("{path}?{q}"),
+                None => path.clone(),
+            };
+            let to = format!("/signin?next={}", html::url(&here));
+            return Err(Redirect::to(&to).into_response());
         }
         let verify = find_param(&params, "verify").is_some();
         let https = forwarded_https(&parts.headers);
@@ -330,6 +336,12 @@ pub fn entity_ref(seg: &str) -> String {
     }
 }
 
+/// A path of this site to go back to (`back`, `next`): local paths only, never an open
+/// redirect to another site.
+pub fn local_path(path: &str) -> Option<&str> {
+    (path.starts_with('/') && !path.starts_with("//") && !path.contains('\\')).then_some(path)
+}
+
 /// Remembers the language for a year and goes back where the reader was.
 async fn set_lang(Path(code): Path<String>, uri: axum::http::Uri) -> Response {
     let lang = Lang::parse(&code).unwrap_or(Lang::Fr);
@@ -338,7 +350,7 @@ async fn set_lang(Path(code): Path<String>, uri: axum::http::Uri) -> Response {
         .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
         .and_then(|v| v.into_iter().find(|(k, _)| k == "back").map(|(_, v)| v))
         // Only local paths: never an open redirect.
-        .filter(|b| b.starts_with('/') && !b.starts_with("//"))
+        .filter(|b| local_path(b).is_some())
         .unwrap_or_else(|| "/".to_owned());
     let cookie = format!(
         "lang={}; Path=/; Max-Age=31536000; SameSite=Lax",

@@ -949,11 +949,16 @@ fn source_cell(source: &str, full: bool) -> String {
 /// goes on from where the page ended.
 pub async fn log(ctx: Ctx) -> Page {
     let l = ctx.lang;
-    let from = ctx
-        .param("from")
-        .and_then(|f| f.parse::<u64>().ok())
-        .unwrap_or(1)
-        .max(1);
+    let from = match ctx.param("from") {
+        None => 1,
+        Some(f) => f.parse::<u64>().map_err(|_| {
+            ctx.error(
+                StatusCode::BAD_REQUEST,
+                format!("from: `{f}` is not a log position; give a number such as 1"),
+            )
+        })?,
+    }
+    .max(1);
     let type_filter = ctx.param("type").unwrap_or_default();
     let day_filter = ctx.param("day").unwrap_or_default();
     let entity = ctx.param("entity").unwrap_or_default();

@@ -24,7 +24,7 @@ use sijill_engine::{EngineError, Submission};
 use super::html::esc;
 use super::lang::{t, Lang};
 use super::session::{random_hex, same_secret, Session};
-use super::{cookie, see_other, Ctx, PageError, SESSION_COOKIE};
+use super::{cookie, local_path, see_other, Ctx, PageError, SESSION_COOKIE};
 use crate::auth::Role;
 
 /// Rows on the recording form: enough for one assembly's outcome; submit again for more.
@@ -43,6 +43,10 @@ pub async fn signin_form(ctx: Ctx) -> Response {
 
 fn signin_page(ctx: &Ctx, error: Option<&str>, status: StatusCode) -> Response {
     let l = ctx.lang;
+    // Where to go once signed in: the page that asked for it (a query parameter on the
+    // form's first display, the posted field when the form comes back with an error).
+    let asked = ctx.param("next").unwrap_or_default();
+    let next = local_path(&asked).unwrap_or("/");
     let csrf = random_hex();
     let (err, described) = match error {
         Some(e) => (
@@ -57,10 +61,12 @@ fn signin_page(ctx: &Ctx, error: Option<&str>, status: StatusCode) -> Response {
     let body = format!(
         "<p>{hint}</p><form method=\"post\" action=\"/signin\" class=\"signin\">\
 <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+<input type=\"hidden\" name=\"next\" value=\"{next}\">\
 <p><label for=\"token\">{label}</label> \
 <input id=\"token\" name=\"token\" type=\"password\" autocomplete=\"off\" required size=\"40\"{described}> \
 <button>{go}</button></p>{err}</form>",
         hint = t(l, "signin_hint"),
+        next = esc(next),
         label = t(l, "token"),
         go = t(l, "sign_in"),
     );
@@ -93,7 +99,8 @@ pub async fn signin(ctx: Ctx, Form(fields): Form<Fields>) -> Response {
     let attributes = ctx.cookie_attributes();
     let session = format!("{SESSION_COOKIE}={id}{attributes}");
     let used = format!("{SIGNIN_COOKIE}={attributes}; Max-Age=0");
-    let mut response = see_other("/");
+    let next = local_path(field(&fields, "next")).unwrap_or("/");
+    let mut response = see_other(next);
     let headers = response.headers_mut();
     for cookie in [session, used] {
         if let Ok(value) = cookie.parse() {

@@ -311,6 +311,9 @@ async fn an_unknown_entity_is_a_404_page_and_bad_dates_name_the_parameter() {
     let page = site.get("/tree?as_of=yesterday", "").await;
     assert_eq!(page.status, 400);
     assert!(page.text.contains("as_of"), "{}", page.text);
+    let page = site.get("/log?from=yesterday", "").await;
+    assert_eq!(page.status, 400);
+    assert!(page.text.contains("from: `yesterday`"), "{}", page.text);
     let page = site.get("/tree?as_recorded_at=x", "").await;
     assert_eq!(page.status, 400);
     assert!(page.text.contains("as_recorded_at"), "{}", page.text);
@@ -703,9 +706,41 @@ async fn a_reader_can_browse_but_not_record() {
 #[tokio::test]
 async fn without_anonymous_reading_pages_ask_to_sign_in() {
     let site = site(false).await;
-    let page = site.get("/tree", "").await;
+    let page = site.get("/tree?as_of=2017", "").await;
     assert_eq!(page.status, 303);
-    assert_eq!(page.headers[header::LOCATION], "/signin");
+    assert_eq!(
+        page.headers[header::LOCATION],
+        "/signin?next=%2Ftree%3Fas_of%3D2017"
+    );
+    // Signing in leads back to the page asked for, and only ever to a page of this site.
+    let form = site.get("/signin?next=%2Ftree%3Fas_of%3D2017", "").await;
+    let cookie = first_cookie(&form);
+    assert_eq!(hidden(&form.text, "next"), "/tree?as_of=2017");
+    let csrf = hidden(&form.text, "csrf");
+    let page = site
+        .post(
+            "/signin",
+            &cookie,
+            &[
+                ("csrf", &csrf),
+                ("token", READER),
+                ("next", "/tree?as_of=2017"),
+            ],
+        )
+        .await;
+    assert_eq!(page.headers[header::LOCATION], "/tree?as_of=2017");
+    let page = site
+        .post(
+            "/signin",
+            &cookie,
+            &[
+                ("csrf", &csrf),
+                ("token", READER),
+                ("next", "//evil.example/"),
+            ],
+        )
+        .await;
+    assert_eq!(page.headers[header::LOCATION], "/");
     assert_eq!(site.get("/signin", "").await.status, 200);
     assert_eq!(site.get("/assets/site.css", "").await.status, 200);
     assert_eq!(site.get("/record", "").await.status, 303);
