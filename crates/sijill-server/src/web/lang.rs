@@ -147,6 +147,8 @@ const STRINGS: &[(&str, &str, &str, &str)] = &[
     ("f_venue", "المكان", "Lieu", "Venue"),
     ("f_assembly_kind", "نوع الجمع", "Type d'assemblée", "Assembly kind"),
     ("more_rows", "أسطر أكثر (ما كُتب يضيع)", "Plus de lignes (ce qui est saisi est perdu)", "More rows (what is typed is lost)"),
+    ("code", "الرمز", "Code", "Code"),
+    ("sub_areas", "المجالات الترابية الفرعية", "Subdivisions", "Subdivisions"),
     ("c_found_body", "تأسيس هيئة", "Fonder un organe", "Found a body"),
     ("c_start_mandate", "بداية مهمة (انتخاب، توافق، تعيين)", "Début de mandat (élection, consensus, nomination)", "Start a mandate (elect, consensus, appoint)"),
     ("c_end_mandate", "نهاية مهمة", "Fin de mandat", "End a mandate"),

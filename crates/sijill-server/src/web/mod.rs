@@ -1,10 +1,13 @@
 //! The web registry's pages (server-rendered HTML), merged beside the JSON API by
 //! [`crate::app`]. Routes here live outside `/v1` and outside the OpenAPI document.
 //!
-//! Every page is rendered on the server from one engine answer (or one snapshot) and works
-//! without JavaScript; `assets/site.js` only adds search-as-you-type and submits the date
-//! control on change. Assets are embedded with `include_str!`: the pages never reach the
-//! network. See docs/web.md.
+//! Every page is rendered on the server from a few engine answers (or one snapshot) and works
+//! without JavaScript; `assets/site.js` only adds search as you type, submits the date
+//! control on change and shows each recording row's inputs for its command. Assets are
+//! embedded with `include_str!`: the pages never reach the network. See docs/web.md.
+//!
+//! Architecture invariant: the web holds no rule. It reads through the engine's queries and
+//! records through one `Submission` per form, so it can do nothing the API cannot.
 
 mod charts;
 mod html;

@@ -769,16 +769,55 @@ pub async fn post(ctx: Ctx, Path(seg): Path<String>) -> Page {
     Ok(ctx.render(title, snapshot.position, &body))
 }
 
+/// Areas at most listed under an area (a region's communes).
+pub const AREA_CHILDREN_MAX: usize = 500;
+
 pub async fn area(ctx: Ctx, Path(seg): Path<String>) -> Page {
     let snapshot = ctx.snapshot().await?;
-    let id = resolve(&ctx, &snapshot.registry, &seg)?;
-    let r = snapshot.registry.reference(id);
-    let body = r
-        .name
-        .as_ref()
-        .map(|n| format!("<p class=\"names\">{}</p>", names(n, ctx.lang)))
-        .unwrap_or_default();
-    Ok(ctx.render(plain(&r, ctx.lang), snapshot.position, &body))
+    let reg = &snapshot.registry;
+    let l = ctx.lang;
+    let k = ctx.keep();
+    let EntityId::Area(id) = resolve(&ctx, reg, &seg)? else {
+        return Err(ctx.error(
+            StatusCode::NOT_FOUND,
+            format!("{}: @{seg}", t(l, "not_found")),
+        ));
+    };
+    let area = reg
+        .area(id)
+        .ok_or_else(|| ctx.error(StatusCode::NOT_FOUND, seg.clone()))?;
+    let mut body = format!(
+        "<p class=\"names\">{}</p><dl class=\"facts\"><div><dt>{}</dt><dd>{}</dd></div>",
+        names(&area.name, l),
+        t(l, "kind"),
+        esc(&wire(&area.kind))
+    );
+    if let Some(parent) = area.parent {
+        let _ = write!(
+            body,
+            "<div><dt>{}</dt><dd>{}</dd></div>",
+            t(l, "area"),
+            link(&reg.reference(EntityId::Area(parent)), l, &k)
+        );
+    }
+    if let Some(code) = &area.code {
+        let _ = write!(
+            body,
+            "<div><dt>{}</dt><dd>{}</dd></div>",
+            t(l, "code"),
+            ltr(code.as_str())
+        );
+    }
+    body.push_str("</dl>");
+    let children: Vec<Ref> = area
+        .children
+        .iter()
+        .take(AREA_CHILDREN_MAX)
+        .map(|c| reg.reference(EntityId::Area(*c)))
+        .collect();
+    body.push_str(&ref_list(l, "h-areas", t(l, "sub_areas"), &children, &k));
+    let title = super::html::pick(&area.name, l).to_owned();
+    Ok(ctx.render(title, snapshot.position, &body))
 }
 
 /// The audit page of a mandate: how it came to be, its provenance chain, and a one-click

@@ -206,6 +206,11 @@ fn section<'a>(html: &'a str, id: &str) -> &'a str {
 #[tokio::test]
 async fn every_page_answers_with_its_key_content() {
     let site = site(true).await;
+    let areas = json!([
+        {"command": "register_area", "handle": "@khemisset-province", "name": "Khemisset", "kind": "province"},
+        {"command": "register_area", "handle": "@maaziz", "name": "Maaziz", "kind": "commune", "parent": "@khemisset-province"}
+    ]);
+    site.record(serde_json::from_value(areas).unwrap()).await;
     for (uri, expected) in [
         ("/", "Khemisset provincial coordination"),
         ("/", "/person/achraf-chahboun"),
@@ -235,6 +240,9 @@ async fn every_page_answers_with_its_key_content() {
             "/mandate/m-coordinator",
         ),
         ("/post/khemisset-coordinator", "Achraf Chahboun"),
+        ("/area/maaziz", "commune"),
+        ("/area/maaziz", "/area/khemisset-province"),
+        ("/area/khemisset-province", "/area/maaziz"),
         ("/mandate/m-coordinator", "mandate_started"),
         ("/mandate/m-coordinator", "press report"),
         (
