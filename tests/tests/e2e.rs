@@ -20,3 +20,5 @@ mod postgres;
 mod remote_cli;
 #[path = "e2e/server.rs"]
 mod server;
+#[path = "e2e/web.rs"]
+mod web;

@@ -15,12 +15,12 @@ use std::time::Instant;
 
 use sijill_engine::{Engine, EngineOptions};
 use sijill_server::{serve, ServeOptions};
-use sijill_store::codec::new_event;
-use sijill_store::{CommandId, EventStore, NewBatch, SledStore};
-use sijill_synth::{decide_all, generate, Scale};
-use uuid::Uuid;
+use sijill_store::{EventStore, SledStore};
+use sijill_synth::Scale;
 
-const SEED: u64 = 2016;
+#[path = "../bench/synth_log.rs"]
+mod synth_log;
+use synth_log::load;
 
 /// The same allocator as the `sijill` binary, so the figures are those of `sijill serve`.
 #[global_allocator]
@@ -72,39 +72,4 @@ fn main() -> Result<()> {
         .await?;
         Ok(())
     })
-}
-
-/// Appends the synthetic registry's batches in groups of at most `GROUP_EVENTS_MAX` events.
-async fn load(store: &dyn EventStore, scale: Scale) -> Result<()> {
-    let started = Instant::now();
-    let decided = decide_all(generate(scale, SEED))?;
-    let mut group = Vec::new();
-    let mut group_events = 0;
-    for (index, batch) in decided.batches.iter().enumerate() {
-        if group_events + batch.events.len() > sijill_store::limits::GROUP_EVENTS_MAX {
-            let head = store.head().await?.position;
-            store.append_group(std::mem::take(&mut group), head).await?;
-            group_events = 0;
-        }
-        group_events += batch.events.len();
-        group.push(NewBatch {
-            command_id: CommandId::new(format!("synth-{index}"))?,
-            actor: "synth".to_owned(),
-            source: None,
-            recorded_at: batch.recorded_at,
-            events: batch
-                .events
-                .iter()
-                .map(|e| new_event(e, Uuid::now_v7()))
-                .collect(),
-        });
-    }
-    let head = store.head().await?.position;
-    store.append_group(group, head).await?;
-    eprintln!(
-        "stored {} events in {:.1} s",
-        store.head().await?.position,
-        started.elapsed().as_secs_f64()
-    );
-    Ok(())
 }

@@ -25,6 +25,7 @@ mod extract;
 pub mod limits;
 mod options;
 mod state;
+pub mod web;
 
 #[cfg(test)]
 mod tests;
@@ -49,11 +50,13 @@ pub use state::AppState;
 use auth::{new_token, Auth, NewToken, Role, TokenFileError, Tokens};
 use limits::{REQUEST_BODY_BYTES_MAX, REQUEST_TIMEOUT, SHUTDOWN_GRACE};
 
-/// The whole HTTP application: the API under `/v1` and the shared layers.
+/// The whole HTTP application: the API under `/v1`, the web registry's pages beside it, and
+/// the shared layers.
 pub fn app(state: AppState) -> Router {
     let (api, _) = api::router();
     Router::new()
         .merge(api)
+        .merge(web::router())
         .fallback(|uri: Uri| async move { ApiError::NoRoute(uri.path().to_owned()) })
         .method_not_allowed_fallback(|method: Method| async move {
             ApiError::MethodNotAllowed(method.to_string())
@@ -208,6 +211,7 @@ async fn cancel_on_signal(stop: CancellationToken) {
 /// shown (only their hashes are kept).
 fn announce(address: SocketAddr, demo: &[NewToken]) {
     println!("sijill is serving http://{address} (API under /v1, OpenAPI at /v1/openapi.json)");
+    println!("web registry: open http://{address}/ in a browser and sign in with a token");
     if demo.is_empty() {
         return;
     }

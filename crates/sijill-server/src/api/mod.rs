@@ -22,7 +22,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use cache::AnswerCache;
+pub use cache::{AnswerCache, AnswerKey};
 
 use crate::error::ErrorBody;
 use crate::state::AppState;
