@@ -15,9 +15,8 @@ type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 /// Appends the synthetic registry's batches in groups of at most `GROUP_EVENTS_MAX` events.
 ///
-/// At the full scale the generator records a few attendance lists concerning more people than
-/// the store's `EVENT_TAGS_MAX` allows one event to name; those events are left out (and
-/// counted): an attendance list creates nothing later events depend on.
+/// An event naming more entities than the store's `EVENT_TAGS_MAX` would be left out (and
+/// counted); since the store takes every attendance list the domain allows, none is.
 pub async fn load(store: &dyn EventStore, scale: Scale) -> Result<()> {
     let started = Instant::now();
     let decided = decide_all(generate(scale, SEED))?;

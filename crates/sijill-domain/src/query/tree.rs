@@ -32,12 +32,11 @@ impl Registry {
     pub fn tree(&self, as_of: &AsOf) -> Vec<TreeNode> {
         let range = as_of.range();
         let day = if range.1 == POS { range.0 } else { range.1 };
-        let mut alive: Vec<(&Body, Certainty)> = self
+        let alive: Vec<(&Body, Certainty)> = self
             .bodies()
             .map(|b| (b, body_alive(b, range)))
             .filter(|(_, c)| c.is_possible())
             .collect();
-        alive.sort_by(|a, b| a.0.handle.cmp(&b.0.handle));
         let ids: std::collections::HashSet<BodyId> = alive.iter().map(|(b, _)| b.id).collect();
         let present = |id: BodyId| ids.contains(&id);
         let mut children: std::collections::HashMap<Option<BodyId>, Vec<(&Body, Certainty)>> =
@@ -45,6 +44,11 @@ impl Registry {
         for (body, certainty) in &alive {
             let parent = parent_as_of(body, day).filter(|p| present(*p) && *p != body.id);
             children.entry(parent).or_default().push((body, *certainty));
+        }
+        // Each list of siblings sorted on its own: cheaper than sorting every body by handle
+        // first, and the order within a list is the same.
+        for siblings in children.values_mut() {
+            siblings.sort_unstable_by(|a, b| a.0.handle.cmp(&b.0.handle));
         }
         let mut visited = std::collections::HashSet::new();
         self.nodes(None, &children, day, &mut visited)
@@ -65,8 +69,14 @@ impl Registry {
             if !visited.insert(body.id) {
                 continue;
             }
-            let mut node_ref = self.reference(body.id.into());
-            node_ref.name = Some(name_as_of(body, day).clone());
+            // Built from the body at hand: `reference` would look the body up again by id
+            // and clone its current name only for it to be replaced by the dated one.
+            let node_ref = Ref {
+                kind: crate::ids::EntityKind::Body,
+                id: body.id.as_uuid(),
+                handle: Some(body.handle.clone()),
+                name: Some(name_as_of(body, day).clone()),
+            };
             nodes.push(TreeNode {
                 body: node_ref,
                 kind: body.kind.clone(),

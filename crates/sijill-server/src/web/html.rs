@@ -10,17 +10,24 @@ use super::lang::{t, Lang};
 
 /// Escapes text for element content and double-quoted attributes.
 pub fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
+    let mut out = String::with_capacity(text.len() + 8);
+    // Copies the runs between special characters whole: they are ASCII, so every byte
+    // position found is a character boundary, and most names hold none of them.
+    let mut start = 0;
+    for (at, byte) in text.bytes().enumerate() {
+        let escaped = match byte {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        out.push_str(&text[start..at]);
+        out.push_str(escaped);
+        start = at + 1;
     }
+    out.push_str(&text[start..]);
     out
 }
 
@@ -277,4 +284,21 @@ pub fn page(f: &Frame, body: &str) -> String {
         posl = t(l, "position"),
         pos = f.position,
     )
+}
+
+#[cfg(test)]
+mod escape_tests {
+    use super::esc;
+
+    #[test]
+    fn every_special_character_is_escaped_and_the_rest_kept_whole() {
+        assert_eq!(
+            esc(r#"<a href="x">Tom & Jerry's</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s&lt;/a&gt;"
+        );
+        assert_eq!(esc("إسماعيل <البنوري>"), "إسماعيل &lt;البنوري&gt;");
+        assert_eq!(esc("&"), "&amp;");
+        assert_eq!(esc(""), "");
+        assert_eq!(esc("محمد"), "محمد");
+    }
 }
