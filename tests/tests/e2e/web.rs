@@ -99,6 +99,9 @@ impl Driver {
         let serde_json::Value::Object(capabilities) = capabilities else {
             unreachable!("a JSON object")
         };
+        // Two crypto providers are compiled in (see the workspace manifest): name one. A
+        // second test installing it finds it already there, which is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         ClientBuilder::rustls()
             .expect("a WebDriver client")
             .capabilities(capabilities)
