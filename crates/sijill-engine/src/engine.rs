@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
+use sijill_domain::query::TreeIndex;
 use sijill_domain::{Command, EntityId, Registry};
 use sijill_store::{CommandId, EventStore};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -144,6 +145,9 @@ pub struct Receipt {
 pub struct Snapshot {
     pub registry: Arc<Registry>,
     pub position: u64,
+    /// The tree's index of this state, built by the first tree query and shared by every
+    /// clone of the snapshot (a new state gets a new one).
+    tree: Arc<std::sync::OnceLock<TreeIndex>>,
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -160,7 +164,13 @@ impl Snapshot {
         Snapshot {
             registry: Arc::new(registry),
             position,
+            tree: Arc::default(),
         }
+    }
+
+    /// The index the tree of bodies is folded from, for any date, in this state.
+    pub fn tree_index(&self) -> &TreeIndex {
+        self.tree.get_or_init(|| TreeIndex::new(&self.registry))
     }
 }
 

@@ -730,3 +730,46 @@ async fn a_refused_submission_leaves_no_trace_among_concurrent_accepted_ones() {
         .resolve(&reference(&format!("@bad-{t}")))
         .is_none()));
 }
+
+#[tokio::test]
+async fn the_tree_follows_every_write_and_every_past_position() {
+    // The tree is folded from an index kept with each state: it must never answer from an
+    // older state's index.
+    let (engine, _) = memory_engine().await;
+    let tree = |as_recorded_at: Option<u64>| {
+        let engine = engine.clone();
+        async move {
+            let query = Query::Tree {
+                as_of: Some("2017".parse().expect("a date")),
+                as_recorded_at,
+            };
+            let Data::Tree(nodes) = engine.query(&query).await.expect("answered").data else {
+                panic!("a tree query answers a tree");
+            };
+            nodes
+                .iter()
+                .map(|n| {
+                    let children: Vec<String> = n
+                        .children
+                        .iter()
+                        .map(|c| c.body.handle.as_ref().expect("a handle").to_string())
+                        .collect();
+                    format!("{} {children:?}", n.body.handle.as_ref().expect("a handle"))
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    assert!(tree(None).await.is_empty());
+    engine
+        .submit(submission(FOUNDING, None))
+        .await
+        .expect("recorded");
+    assert_eq!(tree(None).await, ["@khemisset []"]);
+    let child = r#"[{"command": "found_body", "handle": "@bureau", "name": "Bureau", "kind": "provincial-secretariat", "founded_on": "2016-12-11", "parent": "@khemisset"}]"#;
+    engine
+        .submit(submission(child, None))
+        .await
+        .expect("recorded");
+    assert_eq!(tree(None).await, ["@khemisset [\"@bureau\"]"]);
+    assert_eq!(tree(Some(4)).await, ["@khemisset []"]);
+}

@@ -18,7 +18,7 @@ mod tree;
 pub use history::{HistoryEntry, SearchHit};
 pub use representation::{GenderShare, Representation, Represented};
 pub use roster::{MandateView, Ref, RosterEntry, Vacancy};
-pub use tree::TreeNode;
+pub use tree::{TreeIndex, TreeNode};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};

@@ -73,7 +73,7 @@ impl Asked<'_> {
     async fn data(&self, query: &Query) -> Result<Data, EngineError> {
         let registry = self.registry();
         Ok(match query {
-            Query::Tree { .. } => Data::Tree(registry.tree(&self.at)),
+            Query::Tree { .. } => Data::Tree(self.snapshot.tree_index().tree(&self.at)),
             Query::Bodies { offset, limit, .. } => Data::Bodies(self.bodies(*offset, *limit)?),
             Query::Body { body, .. } => Data::Body(self.body(body)?),
             Query::Roster { body, .. } => {
