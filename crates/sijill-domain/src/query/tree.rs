@@ -1,6 +1,6 @@
 //! The forest of bodies as of a date.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -38,9 +38,9 @@ impl Registry {
 
 /// What the tree needs of every body, gathered once per state into one vector sorted by
 /// handle. Folding the tree walks every body; read from the registry's persistent maps, each
-/// visit chases pointers scattered over the whole state, so the fold was bound by memory
-/// latency. Read from here, it is a scan of memory laid out together, and siblings come out in
-/// handle order without a sort.
+/// visit chased pointers scattered over the whole state and worked out date ranges again, so
+/// the fold was bound by memory latency. Here each body's dates are already days, its parents
+/// are already positions in the vector, and siblings come out in handle order without a sort.
 #[derive(Clone, Debug)]
 pub struct TreeIndex {
     bodies: Vec<IndexedBody>,
@@ -51,44 +51,19 @@ struct IndexedBody {
     id: BodyId,
     handle: crate::Handle,
     kind: BodyKind,
-    founded_on: Option<crate::EdtfDate>,
-    dissolved_on: Option<crate::EdtfDate>,
-    /// Parents over time, each with the first day it applies (`since_key`).
-    parents: Vec<(i32, Option<BodyId>)>,
+    /// When the body may and surely exists (founding to dissolution).
+    alive: crate::span::Occupancy,
+    /// Parents over time, each with the first day it applies (`since_key`), as positions in
+    /// [`TreeIndex::bodies`].
+    parents: Vec<(i32, Option<usize>)>,
     /// Names over time, likewise, and the name to fall back on.
     names: Vec<(i32, crate::Names)>,
     name: crate::Names,
 }
 
 impl IndexedBody {
-    fn of(body: &Body) -> IndexedBody {
-        IndexedBody {
-            id: body.id,
-            handle: body.handle.clone(),
-            kind: body.kind.clone(),
-            founded_on: body.founded_on,
-            dissolved_on: body.dissolution.as_ref().map(|d| d.on),
-            parents: body
-                .parents
-                .iter()
-                .map(|s| (since_key(s.since.as_ref()), s.value))
-                .collect(),
-            names: body
-                .names
-                .iter()
-                .map(|s| (since_key(s.since.as_ref()), s.value.clone()))
-                .collect(),
-            name: body.name().clone(),
-        }
-    }
-
-    fn alive(&self, range: (i32, i32)) -> Certainty {
-        crate::span::Occupancy::new(self.founded_on.as_ref(), self.dissolved_on.as_ref())
-            .certainty_over(range)
-    }
-
     /// As `query::parent_as_of`: the latest span begun by `day`, else the first.
-    fn parent(&self, day: i32) -> Option<BodyId> {
+    fn parent(&self, day: i32) -> Option<usize> {
         self.parents
             .iter()
             .rev()
@@ -110,8 +85,36 @@ impl IndexedBody {
 
 impl TreeIndex {
     pub fn new(registry: &Registry) -> TreeIndex {
-        let mut bodies: Vec<IndexedBody> = registry.bodies().map(IndexedBody::of).collect();
-        bodies.sort_unstable_by(|a, b| a.handle.cmp(&b.handle));
+        let mut sorted: Vec<&Body> = registry.bodies().collect();
+        sorted.sort_unstable_by(|a, b| a.handle.cmp(&b.handle));
+        let at: HashMap<BodyId, usize> =
+            sorted.iter().enumerate().map(|(i, b)| (b.id, i)).collect();
+        let bodies = sorted
+            .iter()
+            .map(|body| IndexedBody {
+                id: body.id,
+                handle: body.handle.clone(),
+                kind: body.kind.clone(),
+                alive: crate::span::Occupancy::new(
+                    body.founded_on.as_ref(),
+                    body.dissolution.as_ref().map(|d| &d.on),
+                ),
+                parents: body
+                    .parents
+                    .iter()
+                    .map(|s| {
+                        let parent = s.value.and_then(|p| at.get(&p).copied());
+                        (since_key(s.since.as_ref()), parent)
+                    })
+                    .collect(),
+                names: body
+                    .names
+                    .iter()
+                    .map(|s| (since_key(s.since.as_ref()), s.value.clone()))
+                    .collect(),
+                name: body.name().clone(),
+            })
+            .collect();
         TreeIndex { bodies }
     }
 
@@ -119,53 +122,64 @@ impl TreeIndex {
     pub fn tree(&self, as_of: &AsOf) -> Vec<TreeNode> {
         let range = as_of.range();
         let day = if range.1 == POS { range.0 } else { range.1 };
-        let alive: Vec<(&IndexedBody, Certainty)> = self
+        let alive: Vec<Certainty> = self
             .bodies
             .iter()
-            .map(|b| (b, b.alive(range)))
-            .filter(|(_, c)| c.is_possible())
+            .map(|b| b.alive.certainty_over(range))
             .collect();
-        let ids: HashSet<BodyId> = alive.iter().map(|(b, _)| b.id).collect();
-        let mut children: HashMap<Option<BodyId>, Vec<(&IndexedBody, Certainty)>> = HashMap::new();
-        // In handle order, so every list of siblings is sorted.
-        for (body, certainty) in &alive {
+        // Children by the parent's position (the last slot holds the roots), filled in handle
+        // order so that every list of siblings is sorted.
+        let roots = self.bodies.len();
+        let mut children: Vec<Vec<usize>> = vec![Vec::new(); roots + 1];
+        for (at, body) in self.bodies.iter().enumerate() {
+            if !alive[at].is_possible() {
+                continue;
+            }
             let parent = body
                 .parent(day)
-                .filter(|p| ids.contains(p) && *p != body.id);
-            children.entry(parent).or_default().push((body, *certainty));
+                .filter(|p| alive[*p].is_possible() && *p != at);
+            children[parent.unwrap_or(roots)].push(at);
         }
-        let mut visited = HashSet::new();
-        nodes(None, &children, day, &mut visited)
+        let mut visited = vec![false; roots];
+        let fold = Fold {
+            index: self,
+            alive: &alive,
+            children: &children,
+            day,
+        };
+        fold.nodes(roots, &mut visited)
     }
 }
 
-type Children<'a> = HashMap<Option<BodyId>, Vec<(&'a IndexedBody, Certainty)>>;
-
-fn nodes(
-    parent: Option<BodyId>,
-    children: &Children<'_>,
+/// One fold of the tree: the index, and what was worked out for the date asked.
+struct Fold<'a> {
+    index: &'a TreeIndex,
+    alive: &'a [Certainty],
+    children: &'a [Vec<usize>],
     day: i32,
-    visited: &mut HashSet<BodyId>,
-) -> Vec<TreeNode> {
-    let Some(list) = children.get(&parent) else {
-        return Vec::new();
-    };
-    let mut nodes_here = Vec::with_capacity(list.len());
-    for (body, certainty) in list {
-        if !visited.insert(body.id) {
-            continue;
+}
+
+impl Fold<'_> {
+    fn nodes(&self, parent: usize, visited: &mut [bool]) -> Vec<TreeNode> {
+        let list = &self.children[parent];
+        let mut nodes = Vec::with_capacity(list.len());
+        for &at in list {
+            if std::mem::replace(&mut visited[at], true) {
+                continue;
+            }
+            let body = &self.index.bodies[at];
+            nodes.push(TreeNode {
+                body: Ref {
+                    kind: crate::ids::EntityKind::Body,
+                    id: body.id.as_uuid(),
+                    handle: Some(body.handle.clone()),
+                    name: Some(body.name(self.day).clone()),
+                },
+                kind: body.kind.clone(),
+                certainty: self.alive[at],
+                children: self.nodes(at, visited),
+            });
         }
-        nodes_here.push(TreeNode {
-            body: Ref {
-                kind: crate::ids::EntityKind::Body,
-                id: body.id.as_uuid(),
-                handle: Some(body.handle.clone()),
-                name: Some(body.name(day).clone()),
-            },
-            kind: body.kind.clone(),
-            certainty: *certainty,
-            children: nodes(Some(body.id), children, day, visited),
-        });
+        nodes
     }
-    nodes_here
 }
