@@ -38,16 +38,22 @@ fn without_sources(path: &Path) -> Value {
     document
 }
 
-#[test]
-fn a_popolo_export_imports_into_a_new_registry_once_and_exports_the_same() {
-    let dir = tempfile::tempdir().unwrap();
-    let founding = founding_registry(dir.path());
-    let exported = dir.path().join("khemisset.json");
+/// The founding example recorded in `dir` and exported as Popolo: (its folder, the file).
+fn exported_founding(dir: &Path) -> (PathBuf, PathBuf) {
+    let founding = founding_registry(dir);
+    let exported = dir.join("khemisset.json");
     sijill(
         &founding,
         &["export", "--format", "popolo", exported.to_str().unwrap()],
     )
     .ok();
+    (founding, exported)
+}
+
+#[test]
+fn a_popolo_export_imports_into_a_new_registry_once_and_exports_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let (founding, exported) = exported_founding(dir.path());
 
     let copy = dir.path().join("copy");
     let run = sijill(
@@ -85,13 +91,7 @@ fn a_popolo_export_imports_into_a_new_registry_once_and_exports_the_same() {
 #[test]
 fn a_broken_popolo_file_is_refused_with_its_path_and_nothing_is_recorded() {
     let dir = tempfile::tempdir().unwrap();
-    let founding = founding_registry(dir.path());
-    let exported = dir.path().join("khemisset.json");
-    sijill(
-        &founding,
-        &["export", "--format", "popolo", exported.to_str().unwrap()],
-    )
-    .ok();
+    let (founding, exported) = exported_founding(dir.path());
     let text = std::fs::read_to_string(&exported).unwrap();
     let broken = dir.path().join("broken.json");
     std::fs::write(
