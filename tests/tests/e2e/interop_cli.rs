@@ -53,7 +53,7 @@ fn exported_founding(dir: &Path) -> (PathBuf, PathBuf) {
 #[test]
 fn a_popolo_export_imports_into_a_new_registry_once_and_exports_the_same() {
     let dir = tempfile::tempdir().unwrap();
-    let (founding, exported) = exported_founding(dir.path());
+    let (_, exported) = exported_founding(dir.path());
 
     let copy = dir.path().join("copy");
     let run = sijill(
