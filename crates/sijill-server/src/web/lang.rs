@@ -182,3 +182,148 @@ pub fn t(lang: Lang, key: &'static str) -> &'static str {
         })
         .unwrap_or(key)
 }
+
+/// The registry's own codes (body, area and assembly kinds, how a mandate was obtained), as
+/// a reader of each language says them. Kinds are data, so a code not listed here is shown
+/// as it is.
+const TERMS: &[(&str, &str, &str, &str)] = &[
+    ("party", "حزب", "parti", "party"),
+    ("association", "جمعية", "association", "association"),
+    (
+        "national-bureau",
+        "المكتب الوطني",
+        "bureau national",
+        "national bureau",
+    ),
+    (
+        "political-bureau",
+        "المكتب السياسي",
+        "bureau politique",
+        "political bureau",
+    ),
+    (
+        "central-committee",
+        "اللجنة المركزية",
+        "comité central",
+        "central committee",
+    ),
+    (
+        "national-council",
+        "المجلس الوطني",
+        "conseil national",
+        "national council",
+    ),
+    (
+        "regional-branch",
+        "فرع جهوي",
+        "section régionale",
+        "regional branch",
+    ),
+    (
+        "provincial-coordination",
+        "تنسيقية إقليمية",
+        "coordination provinciale",
+        "provincial coordination",
+    ),
+    (
+        "provincial-secretariat",
+        "كتابة إقليمية",
+        "secrétariat provincial",
+        "provincial secretariat",
+    ),
+    (
+        "commune-council",
+        "مجلس جماعي",
+        "conseil communal",
+        "commune council",
+    ),
+    ("chamber", "غرفة", "chambre", "chamber"),
+    ("parliament", "برلمان", "parlement", "parliament"),
+    ("region", "جهة", "région", "region"),
+    ("province", "إقليم", "province", "province"),
+    ("prefecture", "عمالة", "préfecture", "prefecture"),
+    ("commune", "جماعة", "commune", "commune"),
+    ("other", "أخرى", "autre", "other"),
+    (
+        "founding_general_assembly",
+        "جمع عام تأسيسي",
+        "assemblée générale constitutive",
+        "founding general assembly",
+    ),
+    (
+        "general_assembly",
+        "جمع عام",
+        "assemblée générale",
+        "general assembly",
+    ),
+    ("congress", "مؤتمر", "congrès", "congress"),
+    (
+        "council_session",
+        "دورة المجلس",
+        "session du conseil",
+        "council session",
+    ),
+    (
+        "bureau_meeting",
+        "اجتماع المكتب",
+        "réunion du bureau",
+        "bureau meeting",
+    ),
+    ("elected", "منتخب", "élu", "elected"),
+    (
+        "elected_unanimously",
+        "منتخب بالإجماع",
+        "élu à l'unanimité",
+        "elected unanimously",
+    ),
+    (
+        "elected_by_majority",
+        "منتخب بالأغلبية",
+        "élu à la majorité",
+        "elected by majority",
+    ),
+    (
+        "elected_by_acclamation",
+        "منتخب بالتزكية",
+        "élu par acclamation",
+        "elected by acclamation",
+    ),
+    (
+        "chosen_by_consensus",
+        "بالتوافق",
+        "choisi par consensus",
+        "chosen by consensus",
+    ),
+    ("appointed", "معيّن", "nommé", "appointed"),
+    ("co_opted", "ملحق بالاستقطاب", "coopté", "co-opted"),
+    ("ex_officio", "بحكم المنصب", "de droit", "ex officio"),
+    ("not_stated", "غير مذكور", "non précisé", "not stated"),
+];
+
+/// A registry code in `lang`, or the code itself when it is not a known one.
+pub fn term(lang: Lang, code: &str) -> &str {
+    TERMS
+        .iter()
+        .find(|entry| entry.0 == code)
+        .map_or(code, |entry| match lang {
+            Lang::Ar => entry.1,
+            Lang::Fr => entry.2,
+            Lang::En => entry.3,
+        })
+}
+
+#[cfg(test)]
+mod term_tests {
+    use super::{term, Lang};
+
+    #[test]
+    fn known_codes_are_translated_and_others_shown_as_they_are() {
+        assert_eq!(term(Lang::Ar, "provincial-coordination"), "تنسيقية إقليمية");
+        assert_eq!(
+            term(Lang::Fr, "chosen_by_consensus"),
+            "choisi par consensus"
+        );
+        assert_eq!(term(Lang::En, "co_opted"), "co-opted");
+        assert_eq!(term(Lang::Ar, "youth-wing"), "youth-wing");
+    }
+}

@@ -16,7 +16,7 @@ use sijill_engine::HistoryEntry;
 
 use super::charts::{self, RowLabel};
 use super::html::{esc, link, ltr, names, plain, segment, url};
-use super::lang::{t, Lang};
+use super::lang::{t, term, Lang};
 use super::{entity_ref, Ctx, PageError};
 use crate::api::AnswerKey;
 
@@ -361,7 +361,7 @@ fn tree_node(
     let mark = possible_mark(l, node.certainty);
     let kind = format!(
         " <span class=\"kind\">{}</span>",
-        esc(&node.kind.to_string())
+        esc(term(l, node.kind.as_str()))
     );
     if node.children.is_empty() {
         let _ = write!(out, "<li>{}{kind}{mark}</li>", link(&node.body, l, k));
@@ -427,7 +427,7 @@ pub async fn body(ctx: Ctx, Path(seg): Path<String>) -> Page {
         body,
         "<div><dt>{}</dt><dd>{}</dd></div>",
         t(l, "kind"),
-        esc(&detail.summary.kind.to_string())
+        esc(term(l, detail.summary.kind.as_str()))
     );
     if let Some(parent) = &detail.summary.parent {
         let _ = write!(
@@ -594,7 +594,7 @@ fn mandate_table(ctx: &Ctx, rows: &[(&MandateView, Certainty)], class: &str) -> 
             possible_mark(l, *c),
             post_cell(m),
             ltr(&m.from.to_string()),
-            esc(m.basis.as_str()),
+            esc(term(l, m.basis.as_str())),
             m.constituency.as_ref().map(|c| link(c, l, &k)).unwrap_or_default(),
             esc(&segment(&m.mandate)),
             esc(&k),
@@ -653,7 +653,7 @@ pub async fn assembly(ctx: Ctx, Path(seg): Path<String>) -> Page {
         t(l, "body"),
         link(&a.summary.body, l, &k),
         t(l, "kind"),
-        esc(&wire(&a.summary.kind)),
+        esc(term(l, &wire(&a.summary.kind))),
     );
     if let Some(v) = &a.venue {
         let _ = write!(
@@ -790,7 +790,7 @@ pub async fn area(ctx: Ctx, Path(seg): Path<String>) -> Page {
         "<p class=\"names\">{}</p><dl class=\"facts\"><div><dt>{}</dt><dd>{}</dd></div>",
         names(&area.name, l),
         t(l, "kind"),
-        esc(&wire(&area.kind))
+        esc(term(l, &wire(&area.kind)))
     );
     if let Some(parent) = area.parent {
         let _ = write!(
@@ -872,10 +872,11 @@ fn how(ctx: &Ctx, a: &MandateAudit) -> String {
     let l = ctx.lang;
     let k = ctx.keep();
     let m = &a.mandate;
+    let named = term(l, m.basis.as_str());
     let basis = match &m.basis {
-        Basis::ElectedByMajority(tally) => format!("{} ({})", m.basis.as_str(), wire(tally)),
-        Basis::Appointed { by: Some(by) } => format!("{} ({})", m.basis.as_str(), plain(by, l)),
-        b => b.as_str().to_owned(),
+        Basis::ElectedByMajority(tally) => format!("{named} ({})", wire(tally)),
+        Basis::Appointed { by: Some(by) } => format!("{named} ({})", plain(by, l)),
+        _ => named.to_owned(),
     };
     let mut out = format!(
         "<dl class=\"facts\"><div><dt>{}</dt><dd>{}</dd></div><div><dt>{}</dt><dd>{}</dd></div><div><dt>{}</dt><dd>{}</dd></div><div><dt>{}</dt><dd>{}</dd></div>",

@@ -228,7 +228,9 @@ async fn every_page_answers_with_its_key_content() {
             "/body/khemisset-coordination",
             "/assembly/khemisset-founding-assembly",
         ),
-        ("/person/achraf-chahboun", "elected_unanimously"),
+        // How he got the post, in the page's language (French by default).
+        ("/person/achraf-chahboun", "élu à l&#39;unanimité"),
+        ("/body/khemisset-coordination", "coordination provinciale"),
         ("/person/achraf-chahboun", "/body/khemisset-coordination"),
         ("/person/achraf-chahboun", "class=\"chart timeline\""),
         (
@@ -413,6 +415,8 @@ async fn arabic_pages_are_right_to_left_and_show_arabic_names_first() {
         page.text
     );
     assert!(page.text.contains("المهام"), "Arabic headings");
+    // The registry's codes are said in the page's language too.
+    assert!(page.text.contains("منتخب بالإجماع"), "{}", page.text);
     // Dates read left to right inside the right-to-left page.
     assert!(
         page.text
@@ -426,6 +430,11 @@ async fn arabic_pages_are_right_to_left_and_show_arabic_names_first() {
         .text
         .contains("<p class=\"names\"><bdi lang=\"ar-Latn\">Achraf Chahboun</bdi>"));
     assert!(english.text.contains("Mandates"));
+    assert!(
+        english.text.contains("elected unanimously"),
+        "{}",
+        english.text
+    );
     let french = site.get("/person/achraf-chahboun", "").await;
     assert!(
         french.text.contains("<html lang=\"fr\" dir=\"ltr\">") && french.text.contains("Mandats")
