@@ -298,6 +298,22 @@ const TERMS: &[(&str, &str, &str, &str)] = &[
     ("co_opted", "ملحق بالاستقطاب", "coopté", "co-opted"),
     ("ex_officio", "بحكم المنصب", "de droit", "ex officio"),
     ("not_stated", "غير مذكور", "non précisé", "not stated"),
+    ("resigned", "استقالة", "démission", "resigned"),
+    ("removed", "إعفاء", "révocation", "removed"),
+    (
+        "term_expired",
+        "انتهاء الولاية",
+        "fin du mandat",
+        "term expired",
+    ),
+    ("died", "وفاة", "décès", "died"),
+    ("replaced", "استبدال", "remplacement", "replaced"),
+    (
+        "body_dissolved",
+        "حل الهيئة",
+        "dissolution de l'organe",
+        "body dissolved",
+    ),
 ];
 
 /// A registry code in `lang`, or the code itself when it is not a known one.

@@ -583,7 +583,7 @@ fn mandate_table(ctx: &Ctx, rows: &[(&MandateView, Certainty)], class: &str) -> 
     };
     for (m, c) in rows {
         let to = match (&m.to, &m.end_reason) {
-            (Some(d), Some(r)) => format!("{} ({})", ltr(&d.to_string()), esc(&wire(r))),
+            (Some(d), Some(r)) => format!("{} ({})", ltr(&d.to_string()), esc(term(l, &wire(r)))),
             (Some(d), None) => ltr(&d.to_string()),
             _ => String::new(),
         };

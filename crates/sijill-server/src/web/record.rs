@@ -22,7 +22,7 @@ use sijill_domain::{
 use sijill_engine::{EngineError, Submission};
 
 use super::html::esc;
-use super::lang::{t, Lang};
+use super::lang::{t, term, Lang};
 use super::session::{random_hex, same_secret, Session};
 use super::{cookie, local_path, see_other, Ctx, PageError, SESSION_COOKIE};
 use crate::auth::Role;
@@ -591,7 +591,7 @@ fn form_row(l: Lang, fields: &Fields, errors: &Errors, row: usize) -> String {
         ("assembly_kind", "f_assembly_kind", ASSEMBLY_KINDS),
         ("reason", "f_reason", REASONS),
     ] {
-        let options: Vec<(&str, &str)> = options.iter().map(|o| (*o, *o)).collect();
+        let options: Vec<(&str, &str)> = options.iter().map(|o| (*o, term(l, o))).collect();
         let invalid = error_of(input).is_some();
         let control = select(row, input, &options, &value(input), invalid);
         cell(input, t(l, key), &used_by(input), control);

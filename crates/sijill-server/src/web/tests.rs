@@ -489,6 +489,8 @@ async fn a_registrar_records_a_resignation_and_the_roster_changes() {
         .await;
     assert!(!section(&body.text, "h-holders").contains("Amina"));
     assert!(section(&body.text, "h-past").contains("Amina"));
+    // Why it ended, in the page's language (French by default).
+    assert!(section(&body.text, "h-past").contains("(démission)"));
     let audit = site.get("/mandate/m-amina", "").await;
     assert!(audit.text.contains("mandate_ended") && audit.text.contains("letter of resignation"));
     // The same form again (a double submit) records nothing more.
