@@ -4,7 +4,7 @@ use std::fmt;
 use std::io::{self, Write};
 use std::str::FromStr;
 
-use sijill_domain::{AsOf, BodyId, Registry};
+use sijill_domain::{AsOf, BodyId, EntityId, EntityKind, EntityRef, Registry};
 
 use crate::provenance::Provenance;
 use crate::scope::ExportOptions;
@@ -87,6 +87,32 @@ impl FromStr for Format {
             .into_iter()
             .find(|f| f.name() == text)
             .ok_or_else(|| FormatError(text.to_owned()))
+    }
+}
+
+/// Why a `body` selection names no body of the registry.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BodyRefError {
+    /// Not a handle or an id (the reference parser's words).
+    #[error("{0}")]
+    Malformed(String),
+    #[error("{text} is a {kind}, not a body")]
+    NotABody { text: String, kind: EntityKind },
+    #[error("no body {0} in the registry")]
+    Missing(String),
+}
+
+/// The body `text` (`@handle` or id) names, for [`Selection::body`]; the command line and
+/// the HTTP API both resolve `body` through here and map the error to their own.
+pub fn body_of(registry: &Registry, text: &str) -> Result<BodyId, BodyRefError> {
+    let reference = EntityRef::parse(text).map_err(|e| BodyRefError::Malformed(e.to_string()))?;
+    match registry.resolve(&reference) {
+        Some(EntityId::Body(id)) => Ok(id),
+        Some(other) => Err(BodyRefError::NotABody {
+            text: text.to_owned(),
+            kind: other.kind(),
+        }),
+        None => Err(BodyRefError::Missing(text.to_owned())),
     }
 }
 

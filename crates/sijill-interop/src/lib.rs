@@ -32,7 +32,7 @@ mod wire;
 
 pub use csv::write_roster_csv;
 pub use dot::{write_body_dot, write_tree_dot};
-pub use format::{write, Format, Selection};
+pub use format::{body_of, write, BodyRefError, Format, Selection};
 pub use org::{write_org_jsonld, write_org_turtle};
 pub use popolo::export::{write_popolo, ExportCounts};
 pub use popolo::import::{

@@ -15,11 +15,11 @@ use anyhow::Context as _;
 use chrono::Utc;
 use clap::ValueEnum;
 use serde::Serialize;
-use sijill_domain::{AsOf, BodyId, EdtfDate, EntityId, EntityRef, Registry, SequentialIds};
+use sijill_domain::{AsOf, BodyId, EdtfDate, Registry, SequentialIds};
 use sijill_engine::{EngineError, Receipt, Submission};
 use sijill_interop::{
-    plan_popolo_import, Format, ImportBatch, ImportOptions, ImportPlan, Provenance, Selection,
-    IMPORT_FILE_BYTES_MAX,
+    plan_popolo_import, BodyRefError, Format, ImportBatch, ImportOptions, ImportPlan, Provenance,
+    Selection, IMPORT_FILE_BYTES_MAX,
 };
 use sijill_store::CommandId;
 
@@ -216,19 +216,17 @@ fn write_file(
 }
 
 fn body_id(registry: &Registry, text: &str) -> anyhow::Result<BodyId> {
-    let reference =
-        EntityRef::parse(text).map_err(|e| Failure::bad_input(format!("--body {text}: {e}")))?;
-    match registry.resolve(&reference) {
-        Some(EntityId::Body(id)) => Ok(id),
-        Some(other) => {
-            Err(Failure::bad_input(format!("{text} is a {}, not a body", other.kind())).into())
-        }
-        None => Err(Failure {
-            code: exit::NOT_FOUND,
-            message: format!("no body {text} in the registry"),
-        }
-        .into()),
-    }
+    sijill_interop::body_of(registry, text).map_err(|e| {
+        let failure = match e {
+            BodyRefError::Malformed(e) => Failure::bad_input(format!("--body {text}: {e}")),
+            BodyRefError::NotABody { .. } => Failure::bad_input(e.to_string()),
+            BodyRefError::Missing(_) => Failure {
+                code: exit::NOT_FOUND,
+                message: e.to_string(),
+            },
+        };
+        failure.into()
+    })
 }
 
 /// Who records an import and what the terminal shows.

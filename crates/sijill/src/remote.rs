@@ -44,9 +44,10 @@ pub struct Refused {
     pub reason: String,
 }
 
+/// The parts of the server's error body the client uses (`code` is for programs that branch
+/// on it; the CLI reports the message and places a refused command by `details`).
 #[derive(Deserialize)]
 struct ErrorBody {
-    code: String,
     message: String,
     #[serde(default)]
     details: Map<String, Value>,
@@ -148,7 +149,6 @@ impl Remote {
             ),
             _ => body.message,
         };
-        let _ = body.code;
         Err(failure(status, message))
     }
 

@@ -24,12 +24,7 @@ fn remote(url: &str, token: Option<&str>, args: &[&str]) -> Run {
     if let Some(token) = token {
         command.args(["--token", token]);
     }
-    let output = command.args(args).output().expect("the sijill binary runs");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(output.stdout).expect("UTF-8"),
-        stderr: String::from_utf8(output.stderr).expect("UTF-8"),
-    }
+    Run::from_output(command.args(args).output().expect("the sijill binary runs"))
 }
 
 fn copy_folder(from: &Path, to: &Path) {

@@ -14,8 +14,8 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use sijill_domain::{AsOf, EdtfDate, EntityId, EntityRef, Registry};
-use sijill_interop::{Format, Provenance, Selection};
+use sijill_domain::{AsOf, EdtfDate, Registry};
+use sijill_interop::{BodyRefError, Format, Provenance, Selection};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
@@ -131,19 +131,11 @@ pub async fn get_interop_export(
 }
 
 fn body_id(registry: &Registry, text: &str) -> Result<sijill_domain::BodyId, ApiError> {
-    let reference =
-        EntityRef::parse(text).map_err(|e| ApiError::bad_request(format!("body: {e}"), "body"))?;
-    match registry.resolve(&reference) {
-        Some(EntityId::Body(id)) => Ok(id),
-        Some(other) => Err(ApiError::bad_request(
-            format!("{text} is a {}, not a body", other.kind()),
-            "body",
-        )),
-        None => Err(ApiError::not_found(
-            format!("no body {text} in the registry"),
-            Some("body"),
-        )),
-    }
+    sijill_interop::body_of(registry, text).map_err(|e| match e {
+        BodyRefError::Malformed(e) => ApiError::bad_request(format!("body: {e}"), "body"),
+        BodyRefError::NotABody { .. } => ApiError::bad_request(e.to_string(), "body"),
+        BodyRefError::Missing(_) => ApiError::not_found(e.to_string(), Some("body")),
+    })
 }
 
 /// An `io::Write` that hands full chunks to the response body.
