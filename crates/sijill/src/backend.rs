@@ -56,9 +56,9 @@ impl Location {
     pub async fn open(&self, create: Create) -> anyhow::Result<Connection> {
         match self {
             Location::Local(place) => Ok(Connection::Local(Local::open(place, create).await?)),
-            Location::Server { url, token } => Ok(Connection::Remote(
-                Remote::connect(url, token.clone()).await?,
-            )),
+            Location::Server { url, token } => {
+                Ok(Connection::Remote(Remote::connect(url, token.clone())?))
+            }
         }
     }
 

@@ -54,9 +54,10 @@ struct ErrorBody {
 }
 
 impl Remote {
-    /// Checks the URL and that a server answers there (`GET /v1/health`), so a typo fails
-    /// before anything else is tried.
-    pub async fn connect(url: &str, token: Option<String>) -> anyhow::Result<Remote> {
+    /// Checks the URL and the token's form. Nothing is sent yet: the first request says
+    /// clearly when no server answers, so a separate round trip to check would only slow
+    /// every command down.
+    pub fn connect(url: &str, token: Option<String>) -> anyhow::Result<Remote> {
         let base = url.trim_end_matches('/').to_owned();
         let parsed = reqwest::Url::parse(&base).map_err(|e| {
             Failure::bad_input(format!(
@@ -80,16 +81,11 @@ impl Remote {
             .user_agent(concat!("sijill/", env!("CARGO_PKG_VERSION")))
             .build()
             .context("starting the HTTP client")?;
-        let remote = Remote {
+        Ok(Remote {
             client,
             base,
             token,
-        };
-        let health = remote
-            .send(remote.request(Method::GET, "/v1/health"))
-            .await?;
-        remote.check(health).await?;
-        Ok(remote)
+        })
     }
 
     fn request(&self, method: Method, path: &str) -> RequestBuilder {
