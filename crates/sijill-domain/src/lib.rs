@@ -32,6 +32,7 @@ pub mod names;
 pub mod query;
 mod registry;
 mod retract;
+pub mod snapshot;
 mod span;
 pub mod values;
 

@@ -306,7 +306,10 @@ impl Effect {
 pub(crate) type CorrectionStack<T> = Vector<(u64, T)>;
 
 /// The state of one registry: a pure fold of its log. See the module docs.
-#[derive(Clone, Default)]
+///
+/// Two states are equal when every entity, index and log entry is: what a snapshot's round
+/// trip must preserve.
+#[derive(Clone, Default, PartialEq)]
 pub struct Registry {
     pub(crate) position: u64,
     pub(crate) handles: KeyMap<Handle, EntityId>,

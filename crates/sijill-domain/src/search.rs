@@ -600,6 +600,52 @@ impl<Id: Ord> Ord for Ranked<Id> {
     }
 }
 
+/// Snapshots store the index as it is (tokens with their postings, entities with their folded
+/// names), so that loading one folds no text again.
+impl<Id> crate::snapshot::Persist for NameIndex<Id>
+where
+    Id: Copy + Ord + Hash + crate::snapshot::Persist,
+{
+    fn put(&self, out: &mut crate::snapshot::Out) {
+        out.len(self.postings.len());
+        for (token, postings) in &self.postings {
+            out.str(token);
+            out.len(postings.len());
+            for posting in postings {
+                posting.id.put(out);
+                out.u8(posting.name);
+                out.u8(posting.name_len);
+            }
+        }
+        out.len(self.names.len());
+        for (id, joined) in &self.names {
+            id.put(out);
+            out.str(joined);
+        }
+    }
+
+    fn get(input: &mut crate::snapshot::In) -> Result<Self, crate::snapshot::SnapshotError> {
+        let mut index = NameIndex::new();
+        for _ in 0..input.len()? {
+            let token: Arc<str> = Arc::from(input.str()?);
+            let mut postings = OrdSet::new();
+            for _ in 0..input.len()? {
+                postings.insert(Posting {
+                    id: Id::get(input)?,
+                    name: input.u8()?,
+                    name_len: input.u8()?,
+                });
+            }
+            index.postings.insert(token, postings);
+        }
+        for _ in 0..input.len()? {
+            let id = Id::get(input)?;
+            index.names.insert(id, Arc::from(input.str()?));
+        }
+        Ok(index)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,5 @@
 //! Engine benchmark on the synthetic national registry stored in sled (durable):
-//! cold start (open + replay), throughput with 1, 16 and 64 concurrent submitters, and the
+//! cold start (open + replay of the whole log, and open from a checkpoint), throughput with 1, 16 and 64 concurrent submitters, and the
 //! latency of a single submitter. Prints a Markdown table for `docs/performance.md`.
 //!
 //! `cargo bench -p sijill-engine` runs it at the full scale (about a million events).
@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use sijill_domain::Command;
 use sijill_domain::{decide_batch, Context, Registry, SequentialIds};
-use sijill_engine::{Engine, EngineOptions, Submission};
+use sijill_engine::{CheckpointOptions, Engine, EngineOptions, Submission};
 use sijill_store::codec::new_event;
 use sijill_store::{CommandId, EventStore, NewBatch, SledStore};
 use sijill_synth::{first_recorded_at, generate, DecidedBatch, Scale};
@@ -29,6 +29,10 @@ const EVENT_TAGS_MAX: usize = sijill_store::limits::EVENT_TAGS_MAX;
 const LATENCY_SUBMISSIONS: usize = 2_000;
 
 type BenchResult<T> = Result<T, Box<dyn std::error::Error>>;
+
+// The allocator the `sijill` binary uses, so that the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> BenchResult<()> {
     // `cargo bench` passes `--bench`; `cargo test --benches` too: only run when benchmarking.
@@ -60,6 +64,9 @@ async fn run(scale_name: &str, scale: Scale, duration: Duration) -> BenchResult<
     if only == "breakdown" {
         return breakdown(&folder).await;
     }
+    if only == "checkpoint" {
+        return checkpoint_breakdown(&folder.with_extension("checkpoints"));
+    }
     if only == "memory" {
         return memory_baseline(duration).await;
     }
@@ -69,25 +76,62 @@ async fn run(scale_name: &str, scale: Scale, duration: Duration) -> BenchResult<
     if only != "cold" {
         let copy = folder.with_extension("writes");
         copy_folder(&folder, &copy)?;
-        writes(&copy, duration).await?;
+        // As a server runs: with checkpoints on, starting from the one the cold starts left
+        // (so no save is due at once), saving again in the background when one falls due.
+        let checkpoints = copy.with_extension("writes-checkpoints");
+        let _ = std::fs::remove_dir_all(&checkpoints);
+        let cold = folder.with_extension("checkpoints");
+        if cold.exists() {
+            copy_folder(&cold, &checkpoints)?;
+        }
+        writes(&copy, &checkpoints, duration).await?;
         std::fs::remove_dir_all(&copy)?;
+        std::fs::remove_dir_all(&checkpoints)?;
     }
     Ok(())
 }
 
 async fn cold_starts(folder: &Path, events: u64) -> BenchResult<()> {
+    let started = Instant::now();
+    let full = cold_start(folder, None).await?;
+    println!(
+        "| cold start, no checkpoint: open + replay of {events} events | {:.2} s | |",
+        secs(full)
+    );
+    // A server that stopped cleanly left a checkpoint at its last position (the first open
+    // with checkpoints on replays everything, then saves one; shutdown waits for the save).
+    let checkpoints = folder.with_extension("checkpoints");
+    let _ = std::fs::remove_dir_all(&checkpoints);
+    let saving = Instant::now();
+    cold_start(folder, Some(&checkpoints)).await?;
+    eprintln!(
+        "first open with checkpoints on, and its checkpoint saved: {:.2} s ({:.2} s since the start)",
+        secs(saving.elapsed()),
+        secs(started.elapsed())
+    );
+    let size: u64 = std::fs::read_dir(&checkpoints)?
+        .map(|e| e.and_then(|e| e.metadata()).map(|m| m.len()))
+        .sum::<Result<u64, _>>()?;
     let mut starts = Vec::new();
     for _ in 0..COLD_STARTS {
-        starts.push(cold_start(folder).await?);
+        starts.push(cold_start(folder, Some(&checkpoints)).await?);
     }
     starts.sort();
-    println!("| cold start (open + replay of {events} events), median of {COLD_STARTS} | {:.2} s | < 1.5 s |", secs(starts[COLD_STARTS / 2]));
+    println!(
+        "| cold start from a checkpoint at the head ({:.0} MiB): open + load, median of {COLD_STARTS} | {:.2} s | < 1.5 s |",
+        size as f64 / (1024.0 * 1024.0),
+        secs(starts[COLD_STARTS / 2])
+    );
     Ok(())
 }
 
-async fn writes(folder: &Path, duration: Duration) -> BenchResult<()> {
+async fn writes(folder: &Path, checkpoints: &Path, duration: Duration) -> BenchResult<()> {
     let store: Arc<dyn EventStore> = Arc::new(SledStore::open(folder)?);
-    let engine = Engine::open(store, EngineOptions::default()).await?;
+    let options = EngineOptions {
+        checkpoints: Some(CheckpointOptions::in_folder(checkpoints)),
+        ..EngineOptions::default()
+    };
+    let engine = Engine::open(store, options).await?;
     for (submitters, size) in [(1, 1), (16, 1), (64, 1), (1, 10), (16, 10), (64, 10)] {
         let (commands, elapsed) = throughput(&engine, submitters, size, duration).await?;
         let rate = commands as f64 / elapsed.as_secs_f64();
@@ -237,20 +281,54 @@ fn decide_skipping_refusals(scale: Scale) -> Vec<DecidedBatch> {
     decided
 }
 
-async fn cold_start(folder: &Path) -> BenchResult<Duration> {
+async fn cold_start(folder: &Path, checkpoints: Option<&Path>) -> BenchResult<Duration> {
     let started = Instant::now();
     let store: Arc<dyn EventStore> = Arc::new(SledStore::open(folder)?);
     let opened = started.elapsed();
-    let engine = Engine::open(store, EngineOptions::default()).await?;
+    let options = EngineOptions {
+        checkpoints: checkpoints.map(CheckpointOptions::in_folder),
+        ..EngineOptions::default()
+    };
+    let engine = Engine::open(store, options).await?;
     let elapsed = started.elapsed();
     eprintln!(
-        "cold start: store open {:.2} s, replay {:.2} s, position {}",
+        "cold start: store open {:.2} s, checkpoint + replay {:.2} s, position {}",
         secs(opened),
         secs(elapsed - opened),
         engine.snapshot().position
     );
     engine.shutdown().await;
     Ok(elapsed)
+}
+
+/// Where loading a checkpoint's time goes: reading the file, its checksum, decoding.
+fn checkpoint_breakdown(checkpoints: &Path) -> BenchResult<()> {
+    let file = std::fs::read_dir(checkpoints)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .max()
+        .ok_or("no checkpoint: run the cold starts first")?;
+    for _ in 0..3 {
+        let started = Instant::now();
+        let bytes = std::fs::read(&file)?;
+        let read = started.elapsed();
+        // The header: magic (18), position (8), event hash (32), length (8), checksum (32).
+        let payload = &bytes[98..];
+        let hashed = blake3::hash(payload);
+        let checked = started.elapsed();
+        let registry = sijill_domain::snapshot::read_snapshot(payload)?;
+        let decoded = started.elapsed();
+        drop(registry);
+        eprintln!(
+            "checkpoint {}: read {:.3} s, checksum {:.3} s, decode {:.3} s (hash {})",
+            file.display(),
+            secs(read),
+            secs(checked - read),
+            secs(decoded - checked),
+            &hashed.to_hex()[..8]
+        );
+    }
+    Ok(())
 }
 
 /// Where a replay's time goes: reading pages, then reading and decoding, then reading,

@@ -11,6 +11,7 @@ use sijill_domain::{Command, EntityId, Registry};
 use sijill_store::{CommandId, EventStore};
 use tokio::sync::{mpsc, oneshot, watch};
 
+use crate::checkpoint::{self, CheckpointOptions, Checkpointer};
 use crate::error::EngineError;
 use crate::follow::{self, Follower};
 use crate::limits::*;
@@ -46,6 +47,9 @@ pub struct EngineOptions {
     pub follow: Follow,
     /// Called during the replay in `open`.
     pub progress: Option<Progress>,
+    /// Where to save checkpoints of the registry and start from them (see
+    /// [`CheckpointOptions`]); `None`: every open replays the whole log.
+    pub checkpoints: Option<CheckpointOptions>,
 }
 
 impl Default for EngineOptions {
@@ -57,6 +61,7 @@ impl Default for EngineOptions {
             as_recorded_cache_len: AS_RECORDED_CACHE_DEFAULT,
             follow: Follow::Off,
             progress: None,
+            checkpoints: None,
         }
     }
 }
@@ -70,6 +75,7 @@ impl std::fmt::Debug for EngineOptions {
             .field("as_recorded_cache_len", &self.as_recorded_cache_len)
             .field("follow", &self.follow)
             .field("progress", &self.progress.is_some())
+            .field("checkpoints", &self.checkpoints)
             .finish()
     }
 }
@@ -86,6 +92,15 @@ impl EngineOptions {
             }
         };
         within("queue_len", self.queue_len, QUEUE_LEN_MAX)?;
+        if self
+            .checkpoints
+            .as_ref()
+            .is_some_and(|c| c.every_events == 0)
+        {
+            let message = "checkpoints.every_events is 0; use 1 or more (a checkpoint after \
+                           every event would cost a save of the whole state per event)";
+            return Err(EngineError::bad_request(message.to_owned()));
+        }
         within(
             "group_submissions_max",
             self.group_submissions_max,
@@ -189,11 +204,13 @@ struct Inner {
     /// Tells the writer's and follower's owners that shutdown finished.
     stopped: watch::Receiver<bool>,
     follower: Mutex<Option<Follower>>,
+    checkpointer: Mutex<Option<Checkpointer>>,
     recorded: RecordedCache,
 }
 
 impl Engine {
-    /// Opens a registry: replays its log (reporting progress), then starts the writer and,
+    /// Opens a registry: loads its newest usable checkpoint (if checkpoints are on), replays
+    /// the log after it (reporting progress), then starts the writer, the checkpointer and,
     /// with [`Follow::On`], the follower. Needs a tokio runtime.
     pub async fn open(
         store: Arc<dyn EventStore>,
@@ -201,8 +218,24 @@ impl Engine {
     ) -> Result<Engine, EngineError> {
         options.check()?;
         let mut registry = Registry::new();
+        if let Some(checkpoints) = &options.checkpoints {
+            let started = Instant::now();
+            if let Some(loaded) = checkpoint::load_newest(&store, &checkpoints.folder).await {
+                tracing::info!(
+                    file = %loaded.file.display(),
+                    position = loaded.registry.position(),
+                    seconds = started.elapsed().as_secs_f64(),
+                    "started from a checkpoint"
+                );
+                registry = loaded.registry;
+            }
+        }
+        let covered = registry.position();
         catch_up(&store, &mut registry, None, options.progress.as_ref()).await?;
         let (publish, published) = watch::channel(Snapshot::of(registry.clone()));
+        let checkpointer = options.checkpoints.clone().map(|checkpoints| {
+            Checkpointer::start(Arc::clone(&store), checkpoints, published.clone(), covered)
+        });
         let (queue, inbox) = mpsc::channel(options.queue_len);
         let (follower, followed) = match options.follow {
             Follow::On => {
@@ -222,6 +255,7 @@ impl Engine {
             stopping: AtomicBool::new(false),
             stopped,
             follower: Mutex::new(follower),
+            checkpointer: Mutex::new(checkpointer),
             recorded: RecordedCache::new(options.as_recorded_cache_len),
         };
         Ok(Engine {
@@ -321,6 +355,16 @@ impl Engine {
                 .take();
             if let Some(follower) = follower {
                 follower.stop().await;
+            }
+            // After the writer: the last checkpoint covers everything it recorded.
+            let checkpointer = self
+                .inner
+                .checkpointer
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take();
+            if let Some(checkpointer) = checkpointer {
+                checkpointer.stop().await;
             }
         }
         let mut stopped = self.inner.stopped.clone();

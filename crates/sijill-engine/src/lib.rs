@@ -21,6 +21,7 @@
 //! `sijill_domain::decide` (with `decide_batch`'s semantics); every state is a fold of the
 //! log with `sijill_domain::apply`. The engine only orders, persists, publishes and reads.
 
+mod checkpoint;
 mod codec;
 mod engine;
 mod error;
@@ -32,6 +33,10 @@ mod recorded;
 mod replay;
 mod writer;
 
+pub use checkpoint::{
+    CheckpointOptions, CHECKPOINTS_KEPT, CHECKPOINT_EVERY_EVENTS_DEFAULT,
+    CHECKPOINT_GROWTH_DIVISOR, SHUTDOWN_TAIL_MIN,
+};
 pub use engine::{Engine, EngineOptions, Follow, Progress, Receipt, Snapshot, Submission};
 pub use error::EngineError;
 pub use history::HistoryEntry;

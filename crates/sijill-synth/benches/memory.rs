@@ -101,6 +101,7 @@ fn main() {
     let before_replay = live_mib();
     let replayed = Registry::replay(log.iter().flat_map(|batch| &batch.events));
     let replayed_mib = live_mib() - before_replay;
+    let snapshot = measure_snapshot(&replayed);
     drop(replayed);
     drop(log);
     let before_in_place = live_mib();
@@ -135,7 +136,44 @@ fn main() {
         with_events - baseline
     );
     println!("registry state alone: {state:.1} MiB live (target < 300 MB); process RSS now {:.1} MiB, peak live {:.1} MiB", rss_mib(), PEAK_BYTES.load(Ordering::Relaxed) as f64 / MIB);
+    println!("{snapshot}");
     drop(registry);
+}
+
+/// Writes the state as a snapshot and reads it back (median of 3 each): what an engine's
+/// cold start from a snapshot costs before the log's tail.
+fn measure_snapshot(registry: &Registry) -> String {
+    let mut bytes = Vec::new();
+    let mut writes = Vec::new();
+    for _ in 0..3 {
+        bytes.clear();
+        let started = Instant::now();
+        sijill_domain::snapshot::write_snapshot(registry, &mut bytes).expect("in memory");
+        writes.push(started.elapsed());
+    }
+    let mut reads = Vec::new();
+    // SIJILL_SNAPSHOT_READS=n reads it n times (to profile the read alone).
+    let rounds = std::env::var("SIJILL_SNAPSHOT_READS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(3usize)
+        .max(3);
+    for _ in 0..rounds {
+        let started = Instant::now();
+        let loaded = sijill_domain::snapshot::read_snapshot(&bytes).expect("just written");
+        reads.push(started.elapsed());
+        if reads.len() == 1 {
+            assert!(loaded == *registry, "the snapshot gave another state");
+        }
+    }
+    writes.sort();
+    reads.sort();
+    format!(
+        "snapshot of the replayed state: {:.1} MiB, written in {:.2?}, read back in {:.2?} (medians)",
+        bytes.len() as f64 / MIB,
+        writes[1],
+        reads[reads.len() / 2]
+    )
 }
 
 /// Decides and applies every command on one registry, without the per-batch clone that

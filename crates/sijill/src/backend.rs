@@ -10,7 +10,9 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use sijill_engine::query::{Answer, Query};
-use sijill_engine::{Engine, EngineOptions, Follow, Progress, Receipt, Submission};
+use sijill_engine::{
+    CheckpointOptions, Engine, EngineOptions, Follow, Progress, Receipt, Submission,
+};
 use sijill_store::transfer::{self, TransferReport};
 
 use crate::exit::Failure;
@@ -145,6 +147,7 @@ impl Local {
             } else {
                 Follow::Off
             },
+            checkpoints: place.checkpoint_folder().map(CheckpointOptions::in_folder),
             ..EngineOptions::default()
         };
         let engine = Engine::open(store, options)

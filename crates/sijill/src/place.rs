@@ -18,6 +18,9 @@ use sijill_store_postgres::{PostgresConfig, PostgresStore, DEFAULT_REGISTRY};
 use crate::backend::Create;
 use crate::exit::Failure;
 
+/// The data folder's subfolder of checkpoints (see `sijill_engine::CheckpointOptions`).
+pub const CHECKPOINT_FOLDER: &str = "checkpoints";
+
 /// The schemes `--store` accepts.
 const POSTGRES_SCHEMES: [&str; 2] = ["postgres://", "postgresql://"];
 
@@ -83,6 +86,16 @@ impl Place {
                     .map_err(|e| Failure::data_folder(format!("opening {self}: {e}")))?;
                 Ok(Arc::new(store))
             }
+        }
+    }
+
+    /// Where the engine keeps checkpoints of this registry: `<folder>/checkpoints` for a data
+    /// folder. None for PostgreSQL: several servers share that log, and a checkpoint folder
+    /// per server is left for when a shared log grows that large.
+    pub fn checkpoint_folder(&self) -> Option<PathBuf> {
+        match self {
+            Place::Folder(folder) => Some(folder.join(CHECKPOINT_FOLDER)),
+            Place::Postgres(_) => None,
         }
     }
 

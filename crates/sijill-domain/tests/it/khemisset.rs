@@ -144,7 +144,7 @@ fn founding() -> String {
     lines.join("\n")
 }
 
-fn khemisset() -> World {
+pub(crate) fn khemisset() -> World {
     let mut w = World::given(AREAS);
     w.run(BODIES).run(PEOPLE).run(BEFORE);
     let out = w.when_batch(&founding());

@@ -13,4 +13,5 @@ mod properties;
 mod queries;
 mod retraction;
 mod rules;
+mod snapshots;
 mod wire;

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write;
 
 use proptest::prelude::*;
-use sijill_domain::{Command, EntityId, EntityRef, Event, Registry};
+use sijill_domain::{snapshot, Command, EntityId, EntityRef, Event, Registry};
 
 use crate::support::World;
 
@@ -316,6 +316,26 @@ proptest! {
         let never = Registry::replay(&kept);
         prop_assert_eq!(dump(&w.registry), dump(&never));
         prop_assert_eq!(w.registry.check_indexes(), Ok(()));
+    }
+
+    #[test]
+    fn a_snapshot_gives_back_the_state_it_was_written_from(commands in prop::collection::vec(command(), 1..80), later in prop::collection::vec(command(), 1..20)) {
+        let mut w = run(&commands);
+        let mut bytes = Vec::new();
+        snapshot::write_snapshot(&w.registry, &mut bytes).expect("writing to memory");
+        let loaded = snapshot::read_snapshot(&bytes).expect("a snapshot this version wrote");
+        prop_assert!(loaded == w.registry, "the loaded state differs: {}", dump(&loaded));
+        prop_assert_eq!(loaded.check_indexes(), Ok(()));
+        // And it goes on as the original would: the same later commands give the same events
+        // and the same state.
+        let mut from_snapshot = w.fork_with(loaded);
+        for json in later {
+            let command: Command = serde_json::from_str(&json).expect("a valid command");
+            let original = w.try_command(&command);
+            let continued = from_snapshot.try_command(&command);
+            prop_assert_eq!(format!("{original:?}"), format!("{continued:?}"));
+        }
+        prop_assert!(from_snapshot.registry == w.registry);
     }
 
     #[test]

@@ -65,6 +65,17 @@ impl World {
         World::given(BASE)
     }
 
+    /// The same world (ids still to mint, events so far) over another state, for comparing
+    /// two states that should behave the same.
+    pub fn fork_with(&self, registry: Registry) -> World {
+        World {
+            registry,
+            ids: self.ids.clone(),
+            events: self.events.clone(),
+            issued: self.issued,
+        }
+    }
+
     /// Records each command; panics on a refusal (the given part of a test must hold).
     pub fn run(&mut self, lines: &str) -> &mut World {
         for command in parse_commands(lines) {

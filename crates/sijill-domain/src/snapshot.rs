@@ -1,0 +1,1090 @@
+//! Registry snapshots: the whole state in a compact binary form, so that an engine can start
+//! from a snapshot and the log's tail instead of folding every event again.
+//!
+//! A snapshot is a cache, never a source of truth: the log stays the record, and a snapshot
+//! that cannot be read is ignored and the log replayed. So the format is private to one
+//! version of this crate ([`SNAPSHOT_FORMAT`] plus the crate version, checked by
+//! [`read_snapshot`]); whoever stores snapshots checks that they belong to the log (the
+//! engine compares the hash of the event at the snapshot's position) and that their bytes are
+//! intact (a checksum).
+//!
+//! Layout: a header (`SIJILL-REGISTRY`, the format, the crate version); two sections, read
+//! on two threads at once: the position, areas, people, bodies, posts and assemblies, then
+//! the mandates and the rest of [`Registry`] (tombstones, log, retractions, corrections,
+//! search index); a trailer (where the second section starts, as 8 bytes little-endian, and
+//! `REGISTRY`). Integers are LEB128 varints, ids their 16 bytes, texts a length and UTF-8. Values with rules (handles, names, dates) go through
+//! their validating constructors on the way back, so a snapshot yields only values `apply`
+//! could have produced. The handle map is not stored: it is rebuilt from the entities.
+//!
+//! Every entity is written by destructuring it completely, so adding a field to a state type
+//! fails to compile here until the snapshot carries it.
+
+use std::io;
+use std::sync::Arc;
+
+use imbl::{OrdMap, Vector};
+use uuid::Uuid;
+
+use crate::date::EdtfDate;
+use crate::ids::{AreaId, AssemblyId, BodyId, EntityId, Handle, MandateId, PersonId, PostId};
+use crate::list::IdList;
+use crate::names::{Code, Names, Note};
+use crate::registry::{
+    Abolition, Area, Assembly, AttendanceEntry, Body, Dated, Dissolution, Effect, KeyMap, Mandate,
+    MandateEnd, Person, Post, Registry, Resolution, Slot,
+};
+use crate::values::{
+    Appointer, AreaKind, AssemblyKind, Basis, BodyKind, Constituency, DateField, EndReason, Gender,
+    Seats, Tally, Vote,
+};
+
+/// The layout's version. Bump it whenever what [`write_snapshot`] writes changes; snapshots
+/// of another format (or another crate version) are refused by [`read_snapshot`].
+pub const SNAPSHOT_FORMAT: u32 = 1;
+
+const MAGIC: &[u8; 15] = b"SIJILL-REGISTRY";
+/// Ends the trailer, after the second section's offset: a cut file does not end with it.
+const END: &[u8; 8] = b"REGISTRY";
+const TRAILER_LEN: usize = 8 + END.len();
+
+/// Why a snapshot could not be read. Any of these means: replay the log instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("not a registry snapshot (the header is missing)")]
+    NotASnapshot,
+    #[error("the snapshot was written by format {found} of sijill-domain {version}; this is format {SNAPSHOT_FORMAT} of {}", env!("CARGO_PKG_VERSION"))]
+    OtherVersion { found: u32, version: String },
+    #[error("the snapshot ends early, at byte {at}")]
+    Truncated { at: usize },
+    #[error("the snapshot is damaged at byte {at}: {what}")]
+    Damaged { at: usize, what: String },
+}
+
+/// Writes `registry` as a snapshot. The bytes are buffered and handed to `sink` in large
+/// writes; the first error from `sink` is returned.
+pub fn write_snapshot(registry: &Registry, sink: &mut dyn io::Write) -> io::Result<()> {
+    let mut out = Out::new(sink);
+    out.bytes(MAGIC);
+    out.u64(u64::from(SNAPSHOT_FORMAT));
+    out.str(env!("CARGO_PKG_VERSION"));
+    let second = put_registry(registry, &mut out);
+    out.bytes(&second.to_le_bytes());
+    out.bytes(END);
+    out.finish()
+}
+
+/// Reads a snapshot [`write_snapshot`] wrote with this crate version.
+pub fn read_snapshot(bytes: &[u8]) -> Result<Registry, SnapshotError> {
+    let mut input = In { bytes, at: 0 };
+    if bytes.get(..MAGIC.len()) != Some(MAGIC.as_slice()) {
+        return Err(SnapshotError::NotASnapshot);
+    }
+    input.at = MAGIC.len();
+    let format = input.u64()?;
+    let version = input.str()?;
+    if format != u64::from(SNAPSHOT_FORMAT) || version != env!("CARGO_PKG_VERSION") {
+        return Err(SnapshotError::OtherVersion {
+            found: u32::try_from(format).unwrap_or(u32::MAX),
+            version: version.to_owned(),
+        });
+    }
+    get_registry(bytes, input.at)
+}
+
+/// Buffers the encoding and passes it on in large writes, keeping the first error so the
+/// encoders themselves stay infallible.
+pub(crate) struct Out<'a> {
+    buf: Vec<u8>,
+    /// Bytes handed to `sink` so far.
+    spilled: u64,
+    sink: &'a mut dyn io::Write,
+    failed: Option<io::Error>,
+}
+
+const OUT_CHUNK: usize = 1 << 20;
+
+impl<'a> Out<'a> {
+    fn new(sink: &'a mut dyn io::Write) -> Out<'a> {
+        Out {
+            buf: Vec::with_capacity(OUT_CHUNK + 4096),
+            spilled: 0,
+            sink,
+            failed: None,
+        }
+    }
+
+    fn spill(&mut self) {
+        if self.failed.is_none() {
+            if let Err(e) = self.sink.write_all(&self.buf) {
+                self.failed = Some(e);
+            }
+        }
+        self.spilled += self.buf.len() as u64;
+        self.buf.clear();
+    }
+
+    /// Bytes written so far: where the next byte lands.
+    fn offset(&self) -> u64 {
+        self.spilled + self.buf.len() as u64
+    }
+
+    fn finish(mut self) -> io::Result<()> {
+        self.spill();
+        match self.failed.take() {
+            Some(e) => Err(e),
+            None => self.sink.flush(),
+        }
+    }
+
+    pub(crate) fn bytes(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+        if self.buf.len() >= OUT_CHUNK {
+            self.spill();
+        }
+    }
+
+    pub(crate) fn u8(&mut self, n: u8) {
+        self.bytes(&[n]);
+    }
+
+    pub(crate) fn u64(&mut self, mut n: u64) {
+        let mut encoded = [0u8; 10];
+        let mut len = 0;
+        loop {
+            let byte = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                encoded[len] = byte;
+                len += 1;
+                break;
+            }
+            encoded[len] = byte | 0x80;
+            len += 1;
+        }
+        self.bytes(&encoded[..len]);
+    }
+
+    pub(crate) fn len(&mut self, n: usize) {
+        self.u64(n as u64);
+    }
+
+    pub(crate) fn str(&mut self, text: &str) {
+        self.len(text.len());
+        self.bytes(text.as_bytes());
+    }
+}
+
+pub(crate) struct In<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> In<'a> {
+    pub(crate) fn damaged(&self, what: impl Into<String>) -> SnapshotError {
+        SnapshotError::Damaged {
+            at: self.at,
+            what: what.into(),
+        }
+    }
+
+    fn at_end(&self, what: &str) -> Result<(), SnapshotError> {
+        if self.at == self.bytes.len() {
+            Ok(())
+        } else {
+            Err(self.damaged(format!("bytes after the end of {what}")))
+        }
+    }
+
+    pub(crate) fn bytes(&mut self, n: usize) -> Result<&'a [u8], SnapshotError> {
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|end| *end <= self.bytes.len())
+            .ok_or(SnapshotError::Truncated { at: self.at })?;
+        let taken = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(taken)
+    }
+
+    pub(crate) fn u8(&mut self) -> Result<u8, SnapshotError> {
+        Ok(self.bytes(1)?[0])
+    }
+
+    pub(crate) fn u64(&mut self) -> Result<u64, SnapshotError> {
+        let mut n = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = self.u8()?;
+            n |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Ok(n);
+            }
+        }
+        Err(self.damaged("a number longer than 64 bits"))
+    }
+
+    pub(crate) fn u32(&mut self) -> Result<u32, SnapshotError> {
+        let n = self.u64()?;
+        u32::try_from(n).map_err(|_| self.damaged(format!("{n} does not fit 32 bits")))
+    }
+
+    /// A length, which can never exceed the bytes left (every item takes at least one byte):
+    /// a damaged length must not make the reader reserve memory it never fills.
+    pub(crate) fn len(&mut self) -> Result<usize, SnapshotError> {
+        let n = self.u64()?;
+        let left = (self.bytes.len() - self.at) as u64;
+        if n > left {
+            return Err(self.damaged(format!("a length of {n} with {left} bytes left")));
+        }
+        Ok(n as usize)
+    }
+
+    pub(crate) fn str(&mut self) -> Result<&'a str, SnapshotError> {
+        let len = self.len()?;
+        let bytes = self.bytes(len)?;
+        std::str::from_utf8(bytes).map_err(|_| self.damaged("a text that is not UTF-8"))
+    }
+
+    fn valid<T, E: std::fmt::Display>(&self, value: Result<T, E>) -> Result<T, SnapshotError> {
+        value.map_err(|e| self.damaged(e.to_string()))
+    }
+}
+
+/// A value a snapshot holds.
+pub(crate) trait Persist: Sized {
+    fn put(&self, out: &mut Out);
+    fn get(input: &mut In) -> Result<Self, SnapshotError>;
+}
+
+impl Persist for u64 {
+    fn put(&self, out: &mut Out) {
+        out.u64(*self);
+    }
+    fn get(input: &mut In) -> Result<Self, SnapshotError> {
+        input.u64()
+    }
+}
+
+impl Persist for u32 {
+    fn put(&self, out: &mut Out) {
+        out.u64(u64::from(*self));
+    }
+    fn get(input: &mut In) -> Result<Self, SnapshotError> {
+        input.u32()
+    }
+}
+
+impl Persist for u8 {
+    fn put(&self, out: &mut Out) {
+        out.u8(*self);
+    }
+    fn get(input: &mut In) -> Result<Self, SnapshotError> {
+        input.u8()
+    }
+}
+
+impl Persist for i32 {
+    fn put(&self, out: &mut Out) {
+        // zigzag, so small negative day numbers stay short
+        out.u64(u64::from(((*self << 1) ^ (*self >> 31)) as u32));
+    }
+    fn get(input: &mut In) -> Result<Self, SnapshotError> {
+        let n = input.u32()?;
+        Ok(((n >> 1) as i32) ^ -((n & 1) as i32))
+    }
+}
+
+impl<T: Persist> Persist for Option<T> {
+    fn put(&self, out: &mut Out) {
+        match self {
+            None => out.u8(0),
+            Some(value) => {
+                out.u8(1);
+                value.put(out);
+            }
+        }
+    }
+    fn get(input: &mut In) -> Result<Self, SnapshotError> {
+        match input.u8()? {
+            0 => Ok(None),
+            1 => Ok(Some(T::get(input)?)),
+            tag => Err(input.damaged(format!("option tag {tag}"))),
+        }
+    }
+}
+
+impl<T: Persist> Persist for Arc<T> {
+    fn put(&self, out: &mut Out) {
+        (**self).put(out);
+    }
+    fn get(input: &mut In) -> Result<Self, SnapshotError> {
+        T::get(input).map(Arc::new)
+    }
+}
+
+impl<A: Persist, B: Persist> Persist for (A, B) {
+    fn put(&self, out: &mut Out) {
+        self.0.put(out);
+        self.1.put(out);
+    }
+    fn get(input: &mut In) -> Result<Self, SnapshotError> {
+        Ok((A::get(input)?, B::get(input)?))
+    }
+}
+
+impl<T: Persist + Clone> Persist for IdList<T> {
+    fn put(&self, out: &mut Out) {
+        out.len(self.len());
+        for item in self.iter() {
+            item.put(out);
+        }
+    }
+    fn get(input: &mut In) -> Result<Self, SnapshotError> {
+        let len = input.len()?;
+        let mut list = IdList::new();
+        for _ in 0..len {
+            list.push(T::get(input)?);
+        }
+        Ok(list)
+    }
+}
+
+impl<T: Persist + Clone> Persist for Vector<T> {
+    fn put(&self, out: &mut Out) {
+        out.len(self.len());
+        for item in self.iter() {
+            item.put(out);
+        }
+    }
+    fn get(input: &mut In) -> Result<Self, SnapshotError> {
+        let len = input.len()?;
+        let mut vector = Vector::new();
+        for _ in 0..len {
+            vector.push_back(T::get(input)?);
+        }
+        Ok(vector)
+    }
+}
+
+impl<K: Persist + Ord + Clone, V: Persist + Clone> Persist for OrdMap<K, V> {
+    fn put(&self, out: &mut Out) {
+        out.len(self.len());
+        for (key, value) in self.iter() {
+            key.put(out);
+            value.put(out);
+        }
+    }
+    fn get(input: &mut In) -> Result<Self, SnapshotError> {
+        let len = input.len()?;
+        let mut map = OrdMap::new();
+        for _ in 0..len {
+            let key = K::get(input)?;
+            map.insert(key, V::get(input)?);
+        }
+        Ok(map)
+    }
+}
+
+/// Written in the map's own order, so that reading inserts along the same trie paths one
+/// after another instead of jumping across the whole map.
+impl<K, V> Persist for KeyMap<K, V>
+where
+    K: Persist + std::hash::Hash + Eq + Clone,
+    V: Persist + Clone,
+{
+    fn put(&self, out: &mut Out) {
+        out.len(self.len());
+        for (key, value) in self.iter() {
+            key.put(out);
+            value.put(out);
+        }
+    }
+    fn get(input: &mut In) -> Result<Self, SnapshotError> {
+        let len = input.len()?;
+        let mut map = KeyMap::default();
+        for _ in 0..len {
+            let key = K::get(input)?;
+            map.insert(key, V::get(input)?);
+        }
+        Ok(map)
+    }
+}
+
+fn put_uuid(out: &mut Out, uuid: Uuid) {
+    out.bytes(uuid.as_bytes());
+}
+
+fn get_uuid(input: &mut In) -> Result<Uuid, SnapshotError> {
+    let bytes = input.bytes(16)?;
+    Ok(Uuid::from_slice(bytes).expect("16 bytes"))
+}
+
+macro_rules! persist_id {
+    ($($id:ident),*) => {$(
+        impl Persist for $id {
+            fn put(&self, out: &mut Out) {
+                put_uuid(out, self.as_uuid());
+            }
+            fn get(input: &mut In) -> Result<Self, SnapshotError> {
+                get_uuid(input).map($id::from_uuid)
+            }
+        }
+    )*};
+}
+
+persist_id!(AreaId, BodyId, PostId, PersonId, AssemblyId, MandateId);
+
+impl Persist for EntityId {
+    fn put(&self, out: &mut Out) {
+        let (tag, uuid) = match self {
+            EntityId::Area(id) => (0, id.as_uuid()),
+            EntityId::Body(id) => (1, id.as_uuid()),
+            EntityId::Post(id) => (2, id.as_uuid()),
+            EntityId::Person(id) => (3, id.as_uuid()),
+            EntityId::Assembly(id) => (4, id.as_uuid()),
+            EntityId::Mandate(id) => (5, id.as_uuid()),
+        };
+        out.u8(tag);
+        put_uuid(out, uuid);
+    }
+    fn get(input: &mut In) -> Result<Self, SnapshotError> {
+        let tag = input.u8()?;
+        let uuid = get_uuid(input)?;
+        Ok(match tag {
+            0 => EntityId::Area(AreaId::from_uuid(uuid)),
+            1 => EntityId::Body(BodyId::from_uuid(uuid)),
+            2 => EntityId::Post(PostId::from_uuid(uuid)),
+            3 => EntityId::Person(PersonId::from_uuid(uuid)),
+            4 => EntityId::Assembly(AssemblyId::from_uuid(uuid)),
+            5 => EntityId::Mandate(MandateId::from_uuid(uuid)),
+            _ => return Err(input.damaged(format!("entity kind {tag}"))),
+        })
+    }
+}
+
+impl Persist for Handle {
+    fn put(&self, out: &mut Out) {
+        out.str(self.as_str());
+    }
+    fn get(input: &mut In) -> Result<Self, SnapshotError> {
+        let text = input.str()?;
+        input.valid(Handle::parse(text))
+    }
+}
+
+impl Persist for Names {
+    fn put(&self, out: &mut Out) {
+        out.str(self.text());
+        out.len(self.others().len());
+        self.lang().map(|l| l.as_str()).put_text(out);
+        for other in self.others() {
+            out.str(other.text());
+            other.lang().map(|l| l.as_str()).put_text(out);
+        }
+    }
+    fn get(input: &mut In) -> Result<Self, SnapshotError> {
+        let text = input.str()?;
+        let others = input.len()?;
+        let lang = get_opt_text(input)?;
+        let mut names = input.valid(Names::tagged(text, lang))?;
+        for _ in 0..others {
+            let text = input.str()?;
+            let lang = get_opt_text(input)?;
+            names = input.valid(names.with_other(text, lang))?;
+        }
+        Ok(names)
+    }
+}
+
+trait PutText {
+    fn put_text(self, out: &mut Out);
+}
+
+impl PutText for Option<&str> {
+    fn put_text(self, out: &mut Out) {
+        match self {
+            None => out.u8(0),
+            Some(text) => {
+                out.u8(1);
+                out.str(text);
+            }
+        }
+    }
+}
+
+fn get_opt_text<'a>(input: &mut In<'a>) -> Result<Option<&'a str>, SnapshotError> {
+    match input.u8()? {
+        0 => Ok(None),
+        1 => input.str().map(Some),
+        tag => Err(input.damaged(format!("option tag {tag}"))),
+    }
+}
+
+macro_rules! persist_text {
+    ($($ty:ident),*) => {$(
+        impl Persist for $ty {
+            fn put(&self, out: &mut Out) {
+                out.str(self.as_str());
+            }
+            fn get(input: &mut In) -> Result<Self, SnapshotError> {
+                let text = input.str()?;
+                input.valid($ty::new(text))
+            }
+        }
+    )*};
+}
+
+persist_text!(Note, Code, BodyKind);
+
+impl Persist for EdtfDate {
+    fn put(&self, out: &mut Out) {
+        out.str(&self.to_string());
+    }
+    fn get(input: &mut In) -> Result<Self, SnapshotError> {
+        let text = input.str()?;
+        input.valid(text.parse::<EdtfDate>())
+    }
+}
+
+/// Fieldless enums as their variant's index.
+macro_rules! persist_unit_enum {
+    ($ty:ident { $($variant:ident),* $(,)? }) => {
+        impl Persist for $ty {
+            fn put(&self, out: &mut Out) {
+                const ALL: &[$ty] = &[$($ty::$variant),*];
+                let index = ALL.iter().position(|v| v == self).expect("every variant is listed");
+                out.u8(index as u8);
+            }
+            fn get(input: &mut In) -> Result<Self, SnapshotError> {
+                const ALL: &[$ty] = &[$($ty::$variant),*];
+                let index = input.u8()?;
+                ALL.get(usize::from(index)).copied().ok_or_else(|| {
+                    input.damaged(format!(concat!(stringify!($ty), " variant {}"), index))
+                })
+            }
+        }
+    };
+}
+
+persist_unit_enum!(AreaKind {
+    Region,
+    Province,
+    Prefecture,
+    Commune,
+    Other
+});
+persist_unit_enum!(Gender {
+    Female,
+    Male,
+    Other
+});
+persist_unit_enum!(AssemblyKind {
+    FoundingGeneralAssembly,
+    GeneralAssembly,
+    Congress,
+    CouncilSession,
+    BureauMeeting,
+    Other,
+});
+persist_unit_enum!(EndReason {
+    Resigned,
+    Removed,
+    TermExpired,
+    Died,
+    BodyDissolved,
+    Replaced,
+});
+persist_unit_enum!(DateField {
+    FoundedOn,
+    DissolvedOn,
+    EstablishedOn,
+    AbolishedOn,
+    HeldOn,
+    From,
+    To,
+});
+
+impl Persist for Seats {
+    fn put(&self, out: &mut Out) {
+        // 0 is unlimited: a limited post has at least one seat.
+        out.u64(u64::from(self.limit().unwrap_or(0)));
+    }
+    fn get(input: &mut In) -> Result<Self, SnapshotError> {
+        match input.u32()? {
+            0 => Ok(Seats::Unlimited),
+            n => Seats::limited(n).ok_or_else(|| input.damaged(format!("{n} seats"))),
+        }
+    }
+}
+
+/// Structs field by field, in declaration order. `put` destructures the struct without `..`,
+/// so a field added to a state type fails to compile here until the snapshot carries it.
+macro_rules! persist_struct {
+    ($ty:ident $(<$generic:ident>)? { $($field:ident),* $(,)? }) => {
+        impl$(<$generic: Persist>)? Persist for $ty$(<$generic>)? {
+            fn put(&self, out: &mut Out) {
+                let $ty { $($field),* } = self;
+                $($field.put(out);)*
+            }
+            fn get(input: &mut In) -> Result<Self, SnapshotError> {
+                // Fields are read in the order they are listed, the order `put` wrote them.
+                Ok($ty { $($field: Persist::get(input)?),* })
+            }
+        }
+    };
+}
+
+persist_struct!(Tally {
+    votes_for,
+    against,
+    abstain,
+});
+
+impl Persist for Appointer {
+    fn put(&self, out: &mut Out) {
+        match self {
+            Appointer::Person(id) => {
+                out.u8(0);
+                id.put(out);
+            }
+            Appointer::Body(id) => {
+                out.u8(1);
+                id.put(out);
+            }
+        }
+    }
+    fn get(input: &mut In) -> Result<Self, SnapshotError> {
+        match input.u8()? {
+            0 => PersonId::get(input).map(Appointer::Person),
+            1 => BodyId::get(input).map(Appointer::Body),
+            tag => Err(input.damaged(format!("appointer tag {tag}"))),
+        }
+    }
+}
+
+impl Persist for Constituency {
+    fn put(&self, out: &mut Out) {
+        match self {
+            Constituency::Area(id) => {
+                out.u8(0);
+                id.put(out);
+            }
+            Constituency::Body(id) => {
+                out.u8(1);
+                id.put(out);
+            }
+        }
+    }
+    fn get(input: &mut In) -> Result<Self, SnapshotError> {
+        match input.u8()? {
+            0 => AreaId::get(input).map(Constituency::Area),
+            1 => BodyId::get(input).map(Constituency::Body),
+            tag => Err(input.damaged(format!("constituency tag {tag}"))),
+        }
+    }
+}
+
+impl Persist for Basis<Appointer> {
+    fn put(&self, out: &mut Out) {
+        match self {
+            Basis::Elected => out.u8(0),
+            Basis::ElectedUnanimously => out.u8(1),
+            Basis::ElectedByMajority(tally) => {
+                out.u8(2);
+                tally.put(out);
+            }
+            Basis::ElectedByAcclamation => out.u8(3),
+            Basis::ChosenByConsensus => out.u8(4),
+            Basis::Appointed { by } => {
+                out.u8(5);
+                by.put(out);
+            }
+            Basis::CoOpted => out.u8(6),
+            Basis::ExOfficio => out.u8(7),
+            Basis::NotStated => out.u8(8),
+        }
+    }
+    fn get(input: &mut In) -> Result<Self, SnapshotError> {
+        Ok(match input.u8()? {
+            0 => Basis::Elected,
+            1 => Basis::ElectedUnanimously,
+            2 => Basis::ElectedByMajority(Tally::get(input)?),
+            3 => Basis::ElectedByAcclamation,
+            4 => Basis::ChosenByConsensus,
+            5 => Basis::Appointed {
+                by: Option::get(input)?,
+            },
+            6 => Basis::CoOpted,
+            7 => Basis::ExOfficio,
+            8 => Basis::NotStated,
+            tag => return Err(input.damaged(format!("basis tag {tag}"))),
+        })
+    }
+}
+
+impl Persist for Vote {
+    fn put(&self, out: &mut Out) {
+        match self {
+            Vote::Unanimous => out.u8(0),
+            Vote::Majority(tally) => {
+                out.u8(1);
+                tally.put(out);
+            }
+            Vote::Acclamation => out.u8(2),
+            Vote::Consensus => out.u8(3),
+            Vote::NotStated => out.u8(4),
+        }
+    }
+    fn get(input: &mut In) -> Result<Self, SnapshotError> {
+        Ok(match input.u8()? {
+            0 => Vote::Unanimous,
+            1 => Vote::Majority(Tally::get(input)?),
+            2 => Vote::Acclamation,
+            3 => Vote::Consensus,
+            4 => Vote::NotStated,
+            tag => return Err(input.damaged(format!("vote tag {tag}"))),
+        })
+    }
+}
+
+persist_struct!(Dated<T> {
+    since,
+    value,
+    position,
+});
+
+persist_struct!(Dissolution { on, note, position });
+
+persist_struct!(Abolition { on, position });
+
+persist_struct!(MandateEnd {
+    on,
+    reason,
+    position,
+});
+
+persist_struct!(AttendanceEntry {
+    person,
+    capacity,
+    position,
+});
+
+persist_struct!(Resolution {
+    title,
+    text,
+    vote,
+    position,
+});
+
+persist_struct!(Slot { mandate, lo, hi });
+
+persist_struct!(Area {
+    id,
+    handle,
+    name,
+    kind,
+    parent,
+    code,
+    children,
+    history,
+    recorded_at,
+});
+
+persist_struct!(Person {
+    id,
+    handle,
+    name,
+    gender,
+    mandates,
+    attended,
+    history,
+    recorded_at,
+});
+
+persist_struct!(Body {
+    id,
+    handle,
+    kind,
+    area,
+    founded_on,
+    dissolution,
+    names,
+    parents,
+    children,
+    posts,
+    mandates,
+    assemblies,
+    history,
+    recorded_at,
+});
+
+persist_struct!(Post {
+    id,
+    handle,
+    body,
+    title,
+    seats,
+    established_on,
+    abolition,
+    mandates,
+    slots,
+    history,
+    recorded_at,
+});
+
+persist_struct!(Assembly {
+    id,
+    handle,
+    body,
+    kind,
+    ordinal,
+    held_on,
+    venue,
+    name,
+    attendance,
+    resolutions,
+    mandates,
+    history,
+    recorded_at,
+});
+
+persist_struct!(Mandate {
+    id,
+    handle,
+    person,
+    post,
+    body,
+    from,
+    end,
+    basis,
+    assembly,
+    constituency,
+    history,
+    recorded_at,
+});
+
+impl Persist for Effect {
+    fn put(&self, out: &mut Out) {
+        match self {
+            Effect::Created(id) => {
+                out.u8(0);
+                id.put(out);
+            }
+            Effect::Renamed(id) => {
+                out.u8(1);
+                id.put(out);
+            }
+            Effect::Moved(id) => {
+                out.u8(2);
+                id.put(out);
+            }
+            Effect::Dissolved(id) => {
+                out.u8(3);
+                id.put(out);
+            }
+            Effect::Abolished(id) => {
+                out.u8(4);
+                id.put(out);
+            }
+            Effect::Attended(id) => {
+                out.u8(5);
+                id.put(out);
+            }
+            Effect::Resolved(id) => {
+                out.u8(6);
+                id.put(out);
+            }
+            Effect::Ended(id) => {
+                out.u8(7);
+                id.put(out);
+            }
+            Effect::NameCorrected(id) => {
+                out.u8(8);
+                id.put(out);
+            }
+            Effect::DateCorrected(id, field) => {
+                out.u8(9);
+                id.put(out);
+                field.put(out);
+            }
+            Effect::ConstituencyCorrected(id) => {
+                out.u8(10);
+                id.put(out);
+            }
+            Effect::Retraction(position) => {
+                out.u8(11);
+                position.put(out);
+            }
+        }
+    }
+    fn get(input: &mut In) -> Result<Self, SnapshotError> {
+        Ok(match input.u8()? {
+            0 => Effect::Created(Persist::get(input)?),
+            1 => Effect::Renamed(Persist::get(input)?),
+            2 => Effect::Moved(Persist::get(input)?),
+            3 => Effect::Dissolved(Persist::get(input)?),
+            4 => Effect::Abolished(Persist::get(input)?),
+            5 => Effect::Attended(Persist::get(input)?),
+            6 => Effect::Resolved(Persist::get(input)?),
+            7 => Effect::Ended(Persist::get(input)?),
+            8 => Effect::NameCorrected(Persist::get(input)?),
+            9 => Effect::DateCorrected(Persist::get(input)?, Persist::get(input)?),
+            10 => Effect::ConstituencyCorrected(Persist::get(input)?),
+            11 => Effect::Retraction(Persist::get(input)?),
+            tag => return Err(input.damaged(format!("effect tag {tag}"))),
+        })
+    }
+}
+
+/// Writes the two sections; returns where the second starts.
+fn put_registry(registry: &Registry, out: &mut Out) -> u64 {
+    let Registry {
+        position,
+        handles: _rebuilt_from_the_entities,
+        areas,
+        people,
+        bodies,
+        posts,
+        assemblies,
+        mandates,
+        tombstones,
+        log,
+        retracted,
+        name_corrections,
+        date_corrections,
+        constituency_corrections,
+        search,
+    } = registry;
+    position.put(out);
+    areas.put(out);
+    people.put(out);
+    bodies.put(out);
+    posts.put(out);
+    assemblies.put(out);
+    let second = out.offset();
+    mandates.put(out);
+    tombstones.put(out);
+    log.put(out);
+    retracted.put(out);
+    name_corrections.put(out);
+    date_corrections.put(out);
+    constituency_corrections.put(out);
+    search.put(out);
+    second
+}
+
+/// The second section: the mandates and everything after them.
+struct Rest {
+    mandates: KeyMap<MandateId, Arc<Mandate>>,
+    tombstones: KeyMap<EntityId, IdList<u64>>,
+    log: Vector<Effect>,
+    retracted: OrdMap<u64, u64>,
+    name_corrections: OrdMap<EntityId, crate::registry::CorrectionStack<Option<Names>>>,
+    date_corrections:
+        OrdMap<(EntityId, DateField), crate::registry::CorrectionStack<Option<EdtfDate>>>,
+    constituency_corrections:
+        OrdMap<MandateId, crate::registry::CorrectionStack<Option<Constituency>>>,
+    search: crate::search::NameIndex<EntityId>,
+}
+
+fn get_rest(input: &mut In) -> Result<Rest, SnapshotError> {
+    Ok(Rest {
+        mandates: Persist::get(input)?,
+        tombstones: Persist::get(input)?,
+        log: Persist::get(input)?,
+        retracted: Persist::get(input)?,
+        name_corrections: Persist::get(input)?,
+        date_corrections: Persist::get(input)?,
+        constituency_corrections: Persist::get(input)?,
+        search: Persist::get(input)?,
+    })
+}
+
+/// Reads the two sections on two threads (decoding is allocation- and cache-miss-bound, so
+/// a second core nearly halves it), then joins them.
+fn get_registry(bytes: &[u8], start: usize) -> Result<Registry, SnapshotError> {
+    let Some(trailer_at) = bytes.len().checked_sub(TRAILER_LEN).filter(|t| *t >= start) else {
+        return Err(SnapshotError::Truncated { at: bytes.len() });
+    };
+    let trailer = &bytes[trailer_at..];
+    if &trailer[8..] != END {
+        return Err(SnapshotError::Damaged {
+            at: trailer_at,
+            what: "it does not end with its trailer (cut short, or followed by other bytes)"
+                .to_owned(),
+        });
+    }
+    let second = u64::from_le_bytes(trailer[..8].try_into().expect("8 bytes"));
+    let second = usize::try_from(second)
+        .ok()
+        .filter(|second| (start..=trailer_at).contains(second))
+        .ok_or(SnapshotError::Damaged {
+            at: trailer_at,
+            what: format!("the second section starts at {second}, outside the snapshot"),
+        })?;
+    let (first, rest) = std::thread::scope(|scope| {
+        let rest = scope.spawn(|| {
+            let mut input = In {
+                bytes: &bytes[..trailer_at],
+                at: second,
+            };
+            let rest = get_rest(&mut input)?;
+            input.at_end("the second section")?;
+            Ok::<_, SnapshotError>(rest)
+        });
+        let first = get_first(&bytes[..second], start);
+        let rest = rest
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (first, rest)
+    });
+    let mut registry = first?;
+    let rest = rest?;
+    for mandate in rest.mandates.values() {
+        if let Some(handle) = &mandate.handle {
+            registry.handles.insert(handle.clone(), mandate.id.into());
+        }
+    }
+    registry.mandates = rest.mandates;
+    registry.tombstones = rest.tombstones;
+    registry.log = rest.log;
+    registry.retracted = rest.retracted;
+    registry.name_corrections = rest.name_corrections;
+    registry.date_corrections = rest.date_corrections;
+    registry.constituency_corrections = rest.constituency_corrections;
+    registry.search = rest.search;
+    Ok(registry)
+}
+
+/// The first section, with the handles of its entities (mandates add theirs after).
+fn get_first(bytes: &[u8], start: usize) -> Result<Registry, SnapshotError> {
+    let mut input = In { bytes, at: start };
+    let mut registry = Registry {
+        position: Persist::get(&mut input)?,
+        areas: Persist::get(&mut input)?,
+        people: Persist::get(&mut input)?,
+        bodies: Persist::get(&mut input)?,
+        posts: Persist::get(&mut input)?,
+        assemblies: Persist::get(&mut input)?,
+        ..Registry::default()
+    };
+    input.at_end("the first section")?;
+    registry.handles = handles_of(&registry);
+    Ok(registry)
+}
+
+/// The handle map of the first section's entities: every live area's, person's, body's,
+/// post's and assembly's handle.
+fn handles_of(registry: &Registry) -> KeyMap<Handle, EntityId> {
+    let mut handles = KeyMap::default();
+    let mut add = |handle: &Handle, id: EntityId| {
+        handles.insert(handle.clone(), id);
+    };
+    registry.areas().for_each(|e| add(&e.handle, e.id.into()));
+    registry.people().for_each(|e| add(&e.handle, e.id.into()));
+    registry.bodies().for_each(|e| add(&e.handle, e.id.into()));
+    registry.posts().for_each(|e| add(&e.handle, e.id.into()));
+    registry
+        .assemblies()
+        .for_each(|e| add(&e.handle, e.id.into()));
+    handles
+}
