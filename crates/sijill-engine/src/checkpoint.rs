@@ -244,8 +244,10 @@ fn file_name(position: u64) -> String {
 }
 
 /// Writes a checkpoint of `registry`, which is the state after the event whose hash is
-/// `event_hash`, then removes all but the newest [`CHECKPOINTS_KEPT`].
-pub(crate) fn save(
+/// `event_hash`, then removes all but the newest [`CHECKPOINTS_KEPT`]. The engine calls it;
+/// it is public for tools that replayed a state themselves (the benchmark saves one behind
+/// the head). A checkpoint with a wrong hash is harmless: the engine will not use it.
+pub fn save_checkpoint(
     folder: &Path,
     registry: &Registry,
     event_hash: [u8; 32],
@@ -393,7 +395,8 @@ async fn save_in_background(
     let folder = folder.to_path_buf();
     let started = Instant::now();
     let saved =
-        tokio::task::spawn_blocking(move || save(&folder, &state.registry, event_hash)).await;
+        tokio::task::spawn_blocking(move || save_checkpoint(&folder, &state.registry, event_hash))
+            .await;
     match saved {
         Ok(Ok(path)) => {
             tracing::info!(file = %path.display(), position, seconds = started.elapsed().as_secs_f64(), "checkpoint saved");

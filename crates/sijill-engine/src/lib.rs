@@ -34,7 +34,7 @@ mod replay;
 mod writer;
 
 pub use checkpoint::{
-    CheckpointOptions, CHECKPOINTS_KEPT, CHECKPOINT_EVERY_EVENTS_DEFAULT,
+    save_checkpoint, CheckpointOptions, CHECKPOINTS_KEPT, CHECKPOINT_EVERY_EVENTS_DEFAULT,
     CHECKPOINT_GROWTH_DIVISOR, SHUTDOWN_TAIL_MIN,
 };
 pub use engine::{Engine, EngineOptions, Follow, Progress, Receipt, Snapshot, Submission};
