@@ -22,6 +22,7 @@ pub mod csv;
 pub mod dates;
 pub mod dot;
 pub mod format;
+mod handles;
 mod hash;
 pub mod ids;
 pub mod org;

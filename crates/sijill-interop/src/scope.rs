@@ -51,6 +51,22 @@ struct BodyView {
 }
 
 impl<'r> Scope<'r> {
+    /// How many records the export writes, about (for choosing how to look handles up).
+    pub fn records(&self) -> usize {
+        let [areas, people, bodies, posts, assemblies, mandates] = self.registry.counts();
+        match &self.view {
+            None => areas + people + bodies + posts + assemblies + mandates,
+            Some(view) => {
+                areas
+                    + people
+                    + view.bodies.len()
+                    + view.posts.len()
+                    + view.assemblies.len()
+                    + view.mandates.len()
+            }
+        }
+    }
+
     pub fn new(registry: &'r Registry, options: &ExportOptions) -> Scope<'r> {
         let view = options
             .as_of

@@ -20,6 +20,7 @@ use sijill_domain::{
 use uuid::Uuid;
 
 use crate::dates::{reduced, split};
+use crate::handles::Handles;
 use crate::ids::of_handle;
 use crate::provenance::Provenance;
 use crate::scope::{ExportOptions, Scope};
@@ -49,6 +50,7 @@ pub fn write_popolo<W: Write>(
     let writer = Exporter {
         scope: &scope,
         provenance,
+        handles: Handles::for_export(registry, scope.records()),
     };
     let mut out = io::BufWriter::with_capacity(1 << 16, out);
     let mut counts = ExportCounts::default();
@@ -84,6 +86,8 @@ pub fn write_popolo<W: Write>(
 struct Exporter<'s, 'r> {
     scope: &'s Scope<'r>,
     provenance: Option<&'s Provenance>,
+    /// Other records' ids, for references.
+    handles: Handles<'r>,
 }
 
 impl<'s, 'r> Exporter<'s, 'r> {
@@ -131,10 +135,7 @@ impl<'s, 'r> Exporter<'s, 'r> {
             other_names: other_names(&area.name),
             identifier: area.code.as_ref().map(|c| c.as_str()),
             classification: kind_name(&area.kind),
-            parent_id: area
-                .parent
-                .and_then(|p| self.registry().area(p))
-                .map(|p| of_handle(&p.handle)),
+            parent_id: area.parent.and_then(|p| self.handles.area(p)),
             sources: self.sources(area.id.as_uuid()),
         }
     }
@@ -162,17 +163,14 @@ impl<'s, 'r> Exporter<'s, 'r> {
         let parent = self
             .scope
             .body_parent(body)
-            .and_then(|p| self.registry().body(p));
+            .and_then(|p| self.handles.body(p));
         OrganizationOut {
             id: of_handle(&body.handle),
             name: name.text(),
             other_names: names,
             classification: body.kind.as_str(),
-            parent_id: parent.map(|p| of_handle(&p.handle)),
-            area_id: body
-                .area
-                .and_then(|a| self.registry().area(a))
-                .map(|a| of_handle(&a.handle)),
+            parent_id: parent,
+            area_id: body.area.and_then(|a| self.handles.area(a)),
             founding_date: founded.0,
             dissolution_date: dissolved.0,
             sijill_founding_date: founded.1,
@@ -195,10 +193,7 @@ impl<'s, 'r> Exporter<'s, 'r> {
         spans.sort_by_key(|s| s.position);
         let span = |s: &&sijill_domain::Dated<Option<sijill_domain::BodyId>>| ParentSpan {
             since: s.since,
-            parent_id: s
-                .value
-                .and_then(|p| self.registry().body(p))
-                .map(|p| of_handle(&p.handle)),
+            parent_id: s.value.and_then(|p| self.handles.body(p)),
         };
         Some(spans.iter().map(span).collect())
     }
@@ -209,12 +204,11 @@ impl<'s, 'r> Exporter<'s, 'r> {
             .abolition
             .as_ref()
             .map_or((None, None), |a| split(&a.on));
-        let body = self.registry().body(post.body);
         PostOut {
             id: of_handle(&post.handle),
             label: post.title.text(),
             other_label: post.title.others().iter().map(|n| n.text()).collect(),
-            organization_id: body.map(|b| of_handle(&b.handle)),
+            organization_id: self.handles.body(post.body),
             start_date: established.0,
             end_date: abolished.0,
             sijill_start_date: established.1,
@@ -233,10 +227,7 @@ impl<'s, 'r> Exporter<'s, 'r> {
             id: of_handle(&assembly.handle),
             name: name.map(Names::text),
             classification: kind_name(&assembly.kind),
-            organization_id: self
-                .registry()
-                .body(assembly.body)
-                .map(|b| of_handle(&b.handle)),
+            organization_id: self.handles.body(assembly.body),
             start_date: held.0,
             location: venue.map(Names::text),
             attendees: self.attendees(assembly),
@@ -259,9 +250,8 @@ impl<'s, 'r> Exporter<'s, 'r> {
 
     fn attendees(&self, assembly: &'r Assembly) -> Vec<AttendeeOut<'r>> {
         let attendee = |a: &'r sijill_domain::AttendanceEntry| {
-            let person = self.registry().person(a.person)?;
             Some(AttendeeOut {
-                id: of_handle(&person.handle),
+                id: self.handles.person(a.person)?,
                 capacity: a.capacity.as_ref().map(|c| c.as_str()),
             })
         };
@@ -282,15 +272,15 @@ impl<'s, 'r> Exporter<'s, 'r> {
             end.map_or((None, None), |e| split(&e.on)),
         );
         let (area_id, on_behalf_of_id) = match mandate.constituency {
-            Some(Constituency::Area(a)) => (handle(registry.area(a).map(|a| &a.handle)), None),
-            Some(Constituency::Body(b)) => (None, handle(registry.body(b).map(|b| &b.handle))),
+            Some(Constituency::Area(a)) => (self.handles.area(a), None),
+            Some(Constituency::Body(b)) => (None, self.handles.body(b)),
             None => (None, None),
         };
         let post = registry.post(mandate.post);
         MembershipOut {
             id,
-            person_id: handle(registry.person(mandate.person).map(|p| &p.handle)),
-            organization_id: handle(registry.body(mandate.body).map(|b| &b.handle)),
+            person_id: self.handles.person(mandate.person),
+            organization_id: self.handles.body(mandate.body),
             post_id: handle(post.map(|p| &p.handle)),
             role: post.map(|p| p.title.text()),
             start_date: from.0,
@@ -303,26 +293,20 @@ impl<'s, 'r> Exporter<'s, 'r> {
             sijill_basis: mandate.basis.as_str(),
             sijill_tally: tally(&mandate.basis),
             sijill_appointed_by: self.appointer(&mandate.basis),
-            sijill_assembly_id: handle(
-                mandate
-                    .assembly
-                    .and_then(|a| registry.assembly(a))
-                    .map(|a| &a.handle),
-            ),
+            sijill_assembly_id: mandate.assembly.and_then(|a| self.handles.assembly(a)),
             sijill_certainty: self.scope.mandate_certainty(mandate.id),
             sources: self.sources(mandate.id.as_uuid()),
         }
     }
 
     fn appointer(&self, basis: &Basis<Appointer>) -> Option<&'r str> {
-        let registry = self.registry();
         match basis {
             Basis::Appointed {
                 by: Some(Appointer::Person(p)),
-            } => registry.person(*p).map(|p| of_handle(&p.handle)),
+            } => self.handles.person(*p),
             Basis::Appointed {
                 by: Some(Appointer::Body(b)),
-            } => registry.body(*b).map(|b| of_handle(&b.handle)),
+            } => self.handles.body(*b),
             _ => None,
         }
     }
