@@ -31,6 +31,7 @@ pub fn prepare(folder: &Path) -> Result<PathBuf, StoreError> {
     match fs::read_to_string(&marker) {
         Ok(text) => check_marker(folder, &text)?,
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            remove_cut_short_marker(folder).map_err(|e| io("reading data folder", e))?;
             let mut entries = fs::read_dir(folder).map_err(|e| io("reading data folder", e))?;
             if entries.next().is_some() {
                 let detail = format!("it has files but no {FORMAT_FILE} marker");
@@ -65,10 +66,30 @@ fn check_marker(folder: &Path, text: &str) -> Result<(), StoreError> {
     }
 }
 
+/// A process stopped while writing the marker of a new folder leaves the folder holding only
+/// the marker's temporary file: the folder is still new, so the file is removed and the
+/// marker written again (anything else in the folder still makes it not ours).
+fn remove_cut_short_marker(folder: &Path) -> io::Result<()> {
+    let temporary = folder.join(marker_temporary());
+    let mut entries = fs::read_dir(folder)?;
+    let only_the_temporary = match (entries.next().transpose()?, entries.next()) {
+        (Some(entry), None) => entry.file_name() == temporary.file_name().unwrap_or_default(),
+        _ => false,
+    };
+    if only_the_temporary {
+        fs::remove_file(&temporary)?;
+    }
+    Ok(())
+}
+
+fn marker_temporary() -> String {
+    format!("{FORMAT_FILE}.tmp")
+}
+
 /// Writes the marker atomically (temporary file, fsync, rename, fsync of the folder), so a
 /// crash leaves either no marker or a whole one.
 fn write_marker(folder: &Path) -> io::Result<()> {
-    let temporary = folder.join(format!("{FORMAT_FILE}.tmp"));
+    let temporary = folder.join(marker_temporary());
     let mut file = File::create(&temporary)?;
     writeln!(file, "{FORMAT_PREFIX}{SLED_FORMAT_VERSION}")?;
     file.sync_all()?;
@@ -210,6 +231,35 @@ mod tests {
 
     fn set_mtime(path: &Path, time: SystemTime) {
         File::open(path).unwrap().set_modified(time).unwrap();
+    }
+
+    #[test]
+    fn a_marker_cut_short_leaves_a_new_folder_but_other_files_do_not() {
+        let parent = tempfile::tempdir().unwrap();
+        let folder = parent.path().join("data");
+        fs::create_dir(&folder).unwrap();
+        fs::write(folder.join("FORMAT.tmp"), b"sijill-st").unwrap();
+        prepare(&folder).expect("a folder holding only a cut-short marker is new");
+        let marker = fs::read_to_string(folder.join(FORMAT_FILE)).unwrap();
+        assert_eq!(
+            marker.trim_end(),
+            format!("{FORMAT_PREFIX}{SLED_FORMAT_VERSION}")
+        );
+        assert!(!folder.join("FORMAT.tmp").exists());
+
+        let other = parent.path().join("other");
+        fs::create_dir(&other).unwrap();
+        fs::write(other.join("FORMAT.tmp"), b"x").unwrap();
+        fs::write(other.join("notes.txt"), b"mine").unwrap();
+        let refused = prepare(&other).unwrap_err();
+        assert!(
+            matches!(refused, StoreError::NotADataFolder { .. }),
+            "{refused}"
+        );
+        assert!(
+            other.join("FORMAT.tmp").exists(),
+            "nothing of another's folder is removed"
+        );
     }
 
     #[test]
