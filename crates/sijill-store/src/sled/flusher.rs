@@ -81,7 +81,9 @@ pub struct Flusher {
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // Both guarded values stay valid after any panic: plain fields, and sled and file handles
     // whose next flush or fsync reports any problem.
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Commits {
