@@ -199,6 +199,39 @@ fn recorded_at_from_str<'de, D: serde::Deserializer<'de>>(
         .map_err(serde::de::Error::custom)
 }
 
+/// Writes `recorded_at` as stored (`RECORDED_AT_FORMAT`). Digit by digit: chrono's
+/// formatter reads its pattern anew for every call, a noticeable share of sealing, which runs
+/// under the writer lock. `recorded_at` is validated (years 1970 to 9999).
+fn write_stored_recorded_at(out: &mut Vec<u8>, recorded_at: DateTime<Utc>) {
+    use chrono::Timelike;
+    let nanos = recorded_at.nanosecond();
+    if nanos >= 1_000_000_000 {
+        // A leap second: rare enough for the general formatter.
+        write!(out, "{}", recorded_at.format(RECORDED_AT_FORMAT)).expect("write to Vec");
+        return;
+    }
+    let digits = |out: &mut Vec<u8>, value: u32, width: u32| {
+        for place in (0..width).rev() {
+            out.push(b'0' + (value / 10u32.pow(place) % 10) as u8);
+        }
+    };
+    let year = u32::try_from(recorded_at.year()).expect("validated: 1970 to 9999");
+    digits(out, year, 4);
+    out.push(b'-');
+    digits(out, recorded_at.month(), 2);
+    out.push(b'-');
+    digits(out, recorded_at.day(), 2);
+    out.push(b'T');
+    digits(out, recorded_at.hour(), 2);
+    out.push(b':');
+    digits(out, recorded_at.minute(), 2);
+    out.push(b':');
+    digits(out, recorded_at.second(), 2);
+    out.push(b'.');
+    digits(out, nanos / 1_000, 6);
+    out.push(b'Z');
+}
+
 /// `YYYY-MM-DDTHH:MM:SS.ffffffZ` exactly, or `None`.
 pub(crate) fn parse_stored_recorded_at(b: &[u8]) -> Option<DateTime<Utc>> {
     if b.len() != 27
@@ -400,12 +433,9 @@ fn encode_stored(
         event.event_id.hyphenated()
     )
     .expect("write to Vec");
-    write!(
-        out,
-        ",\"recorded_at\":\"{}\"",
-        recorded_at.format(RECORDED_AT_FORMAT)
-    )
-    .expect("write to Vec");
+    out.extend_from_slice(b",\"recorded_at\":\"");
+    write_stored_recorded_at(&mut out, recorded_at);
+    out.push(b'"');
     out.extend_from_slice(b",\"actor\":");
     let actor = text(&mut out, &batch.actor);
     out.extend_from_slice(b",\"command_id\":");
@@ -505,6 +535,29 @@ mod tests {
         .unwrap();
         assert_eq!(parsed, sealed);
         assert_eq!(parsed.payload(), br#"{"name":"x"}"#);
+    }
+
+    #[test]
+    fn recorded_at_is_written_as_chrono_formats_it() {
+        let times = [
+            Utc.with_ymd_and_hms(1970, 1, 1, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(2016, 12, 12, 9, 30, 7).unwrap()
+                + chrono::Duration::microseconds(123_456),
+            Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).unwrap()
+                + chrono::Duration::microseconds(999_999),
+            // A leap second.
+            chrono::NaiveDate::from_ymd_opt(2016, 12, 31)
+                .unwrap()
+                .and_hms_micro_opt(23, 59, 59, 1_000_042)
+                .unwrap()
+                .and_utc(),
+        ];
+        for time in times {
+            let mut written = Vec::new();
+            write_stored_recorded_at(&mut written, time);
+            let expected = time.format(RECORDED_AT_FORMAT).to_string();
+            assert_eq!(String::from_utf8(written).unwrap(), expected);
+        }
     }
 
     #[test]
