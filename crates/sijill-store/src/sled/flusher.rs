@@ -107,7 +107,10 @@ impl Commits {
     pub fn flush(&self, target: Head) {
         let result = {
             let mut disk = lock(&self.disk);
-            disk.make_durable()
+            // A panic in here must not leave `flushing` set with nobody to clear it (every
+            // waiter would hang): it poisons the store as a failed fsync does.
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| disk.make_durable()))
+                .unwrap_or_else(|_| Err("a flush panicked".to_string()))
         };
         let mut pending = lock(&self.state);
         pending.flushing = false;
