@@ -8,17 +8,19 @@ use std::ops::Range;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::stored::Text;
+
 /// The envelope fields of stored bytes; the payload stays a byte range of them.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Envelope {
     pub position: u64,
     pub event_id: Uuid,
     pub recorded_at: DateTime<Utc>,
-    pub actor: String,
+    pub actor: Text,
     pub command_id: String,
-    pub source: Option<String>,
+    pub source: Option<Text>,
     pub tags: Vec<Uuid>,
-    pub event_type: String,
+    pub event_type: Text,
     pub version: u16,
     pub payload: Range<usize>,
 }
@@ -36,19 +38,20 @@ pub(crate) fn read_direct(bytes: &[u8]) -> Option<Envelope> {
     c.literal(b",\"recorded_at\":\"")?;
     let recorded_at = crate::stored::parse_stored_recorded_at(c.take(27)?)?;
     c.literal(b"\",\"actor\":")?;
-    let actor = c.string()?;
+    let actor = Text::Stored(c.string()?);
     c.literal(b",\"command_id\":")?;
     let command_id = c.string()?;
+    let command_id = c.text(command_id)?.to_owned();
     c.literal(b",\"source\":")?;
     let source = if c.literal(b"null").is_some() {
         None
     } else {
-        Some(c.string()?)
+        Some(Text::Stored(c.string()?))
     };
     c.literal(b",\"tags\":[")?;
     let tags = c.uuids()?;
     c.literal(b",\"type\":")?;
-    let event_type = c.string()?;
+    let event_type = Text::Stored(c.string()?);
     c.literal(b",\"v\":")?;
     let version = u16::try_from(c.number()?).ok()?;
     c.literal(b",\"payload\":")?;
@@ -101,15 +104,21 @@ impl<'a> Cursor<'a> {
         std::str::from_utf8(self.take(digits)?).ok()?.parse().ok()
     }
 
-    /// A JSON string without escapes or control characters.
-    fn string(&mut self) -> Option<String> {
+    /// A JSON string without escapes or control characters: the range of its text, checked
+    /// to be UTF-8.
+    fn string(&mut self) -> Option<Range<usize>> {
         self.literal(b"\"")?;
         let len = self.bytes[self.at..]
             .iter()
             .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
-        let text = std::str::from_utf8(self.take(len)?).ok()?.to_owned();
+        let range = self.at..self.at + len;
+        std::str::from_utf8(self.take(len)?).ok()?;
         self.literal(b"\"")?;
-        Some(text)
+        Some(range)
+    }
+
+    fn text(&self, range: Range<usize>) -> Option<&'a str> {
+        std::str::from_utf8(&self.bytes[range]).ok()
     }
 
     fn uuid(&mut self) -> Option<Uuid> {

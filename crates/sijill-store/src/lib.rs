@@ -9,6 +9,7 @@ pub mod codec;
 mod command_id;
 #[cfg(feature = "conformance")]
 pub mod conformance;
+mod decoded;
 mod envelope;
 mod error;
 pub mod limits;
@@ -22,6 +23,7 @@ pub mod validate;
 
 pub use batch::{Appended, Head, NewBatch, NewEvent};
 pub use command_id::{CommandId, CommandIdError};
+pub use decoded::{decode_page, read_decoded, ReadDecodeError, DECODE_SPLIT_EVENTS_MIN};
 pub use error::{AppendError, FormatError, InvalidBatch, LimitError, StoreError};
 pub use memory::MemoryStore;
 pub use plan::{plan_group, GroupPlan};

@@ -81,21 +81,82 @@ pub(crate) fn recorded_at_storable(recorded_at: DateTime<Utc>) -> bool {
 ///
 /// Built only by sealing a validated new event ([`StoredEvent::seal`]) or by parsing stored
 /// bytes ([`StoredEvent::from_stored`]), so its fields always agree with its stored bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// The envelope's free-text fields are byte ranges of the stored bytes whenever they are stored
+/// without escapes (always, for the names and actors sijill writes): reading a page then
+/// allocates a few buffers per event instead of one per field, which was a large share of
+/// read time.
+#[derive(Debug, Clone)]
 pub struct StoredEvent {
     position: u64,
     event_id: Uuid,
     recorded_at: DateTime<Utc>,
-    actor: String,
+    actor: Text,
     command_id: CommandId,
-    source: Option<String>,
+    source: Option<Text>,
     tags: Vec<Uuid>,
-    event_type: String,
+    event_type: Text,
     version: u16,
     payload: Range<usize>,
     stored: Vec<u8>,
     prev_hash: [u8; 32],
     hash: [u8; 32],
+}
+
+/// Every field is derived from the stored bytes (see the constructors), so the bytes and the
+/// hashes decide equality.
+impl PartialEq for StoredEvent {
+    fn eq(&self, other: &Self) -> bool {
+        self.stored == other.stored && self.prev_hash == other.prev_hash && self.hash == other.hash
+    }
+}
+
+impl Eq for StoredEvent {}
+
+/// A string field of the envelope: where it is in the stored bytes when it is stored as is,
+/// else its text (it held characters that JSON escapes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Text {
+    Stored(Range<usize>),
+    Unescaped(Box<str>),
+}
+
+impl Text {
+    /// The text of a JSON string at `json` in `stored`: its range if it has no escapes.
+    fn of_json(stored: &[u8], json: Range<usize>, text: &str) -> Text {
+        match json.len() == text.len() + 2 {
+            true => Text::Stored(json.start + 1..json.end - 1),
+            false => Text::Unescaped(text.into()),
+        }
+        .checked(stored, text)
+    }
+
+    /// A borrowed string that serde_json read from `stored` (so it had no escapes), or an
+    /// owned one it unescaped.
+    fn of_parsed(stored: &[u8], text: std::borrow::Cow<'_, str>) -> Text {
+        match text {
+            std::borrow::Cow::Borrowed(borrowed) => {
+                let start = borrowed.as_ptr() as usize - stored.as_ptr() as usize;
+                Text::Stored(start..start + borrowed.len())
+            }
+            std::borrow::Cow::Owned(owned) => Text::Unescaped(owned.into()),
+        }
+    }
+
+    fn checked(self, stored: &[u8], text: &str) -> Text {
+        debug_assert_eq!(self.as_str(stored), text);
+        self
+    }
+
+    pub(crate) fn as_str<'a>(&'a self, stored: &'a [u8]) -> &'a str {
+        match self {
+            // The range was cut at a JSON string's quotes in bytes that were valid UTF-8.
+            Text::Stored(range) => {
+                std::str::from_utf8(&stored[range.clone()]).expect("a stored text field is UTF-8")
+            }
+            Text::Unescaped(text) => text,
+        }
+    }
 }
 
 /// The envelope as parsed from stored bytes; the payload stays a borrowed slice.
@@ -106,16 +167,23 @@ struct EnvelopeIn<'a> {
     event_id: Uuid,
     #[serde(deserialize_with = "recorded_at_from_str")]
     recorded_at: DateTime<Utc>,
-    actor: String,
+    #[serde(borrow)]
+    actor: std::borrow::Cow<'a, str>,
     command_id: String,
-    source: Option<String>,
+    #[serde(borrow)]
+    source: Option<BorrowedText<'a>>,
     tags: Vec<Uuid>,
-    #[serde(rename = "type")]
-    event_type: String,
+    #[serde(rename = "type", borrow)]
+    event_type: std::borrow::Cow<'a, str>,
     v: u16,
     #[serde(borrow)]
     payload: &'a RawValue,
 }
+
+/// A string borrowed from the stored bytes when it has no escapes. (serde borrows a
+/// `Cow<str>` field only when it is not wrapped, as in `Option`.)
+#[derive(Deserialize)]
+struct BorrowedText<'a>(#[serde(borrow)] std::borrow::Cow<'a, str>);
 
 /// Parses `recorded_at` in the stored format directly (the general RFC 3339 parser is a
 /// noticeable share of read time), falling back to RFC 3339 for anything else.
@@ -129,6 +197,39 @@ fn recorded_at_from_str<'de, D: serde::Deserializer<'de>>(
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
         .map_err(serde::de::Error::custom)
+}
+
+/// Writes `recorded_at` as stored (`RECORDED_AT_FORMAT`). Digit by digit: chrono's
+/// formatter reads its pattern anew for every call, a noticeable share of sealing, which runs
+/// under the writer lock. `recorded_at` is validated (years 1970 to 9999).
+fn write_stored_recorded_at(out: &mut Vec<u8>, recorded_at: DateTime<Utc>) {
+    use chrono::Timelike;
+    let nanos = recorded_at.nanosecond();
+    if nanos >= 1_000_000_000 {
+        // A leap second: rare enough for the general formatter.
+        write!(out, "{}", recorded_at.format(RECORDED_AT_FORMAT)).expect("write to Vec");
+        return;
+    }
+    let digits = |out: &mut Vec<u8>, value: u32, width: u32| {
+        for place in (0..width).rev() {
+            out.push(b'0' + (value / 10u32.pow(place) % 10) as u8);
+        }
+    };
+    let year = u32::try_from(recorded_at.year()).expect("validated: 1970 to 9999");
+    digits(out, year, 4);
+    out.push(b'-');
+    digits(out, recorded_at.month(), 2);
+    out.push(b'-');
+    digits(out, recorded_at.day(), 2);
+    out.push(b'T');
+    digits(out, recorded_at.hour(), 2);
+    out.push(b':');
+    digits(out, recorded_at.minute(), 2);
+    out.push(b':');
+    digits(out, recorded_at.second(), 2);
+    out.push(b'.');
+    digits(out, nanos / 1_000, 6);
+    out.push(b'Z');
 }
 
 /// `YYYY-MM-DDTHH:MM:SS.ffffffZ` exactly, or `None`.
@@ -169,19 +270,23 @@ impl StoredEvent {
     /// a JSON object.
     pub fn seal(position: u64, prev_hash: [u8; 32], batch: &NewBatch, event: &NewEvent) -> Self {
         let recorded_at = stored_recorded_at(batch.recorded_at);
-        let (stored, payload) = encode_stored(position, recorded_at, batch, event);
+        let (stored, at) = encode_stored(position, recorded_at, batch, event);
         let hash = chain_hash(&prev_hash, &stored);
+        let source = batch.source.as_deref();
         StoredEvent {
             position,
             event_id: event.event_id,
             recorded_at,
-            actor: batch.actor.clone(),
+            actor: Text::of_json(&stored, at.actor, &batch.actor),
             command_id: batch.command_id.clone(),
-            source: batch.source.clone(),
+            source: at
+                .source
+                .zip(source)
+                .map(|(j, t)| Text::of_json(&stored, j, t)),
             tags: event.tags.clone(),
-            event_type: event.event_type.clone(),
+            event_type: Text::of_json(&stored, at.event_type, &event.event_type),
             version: event.version,
-            payload,
+            payload: at.payload,
             stored,
             prev_hash,
             hash,
@@ -229,19 +334,19 @@ impl StoredEvent {
         self.recorded_at
     }
     pub fn actor(&self) -> &str {
-        &self.actor
+        self.actor.as_str(&self.stored)
     }
     pub fn command_id(&self) -> &CommandId {
         &self.command_id
     }
     pub fn source(&self) -> Option<&str> {
-        self.source.as_deref()
+        self.source.as_ref().map(|text| text.as_str(&self.stored))
     }
     pub fn tags(&self) -> &[Uuid] {
         &self.tags
     }
     pub fn event_type(&self) -> &str {
-        &self.event_type
+        self.event_type.as_str(&self.stored)
     }
     pub fn version(&self) -> u16 {
         self.version
@@ -285,63 +390,83 @@ fn read_general(stored: &[u8]) -> Result<Envelope, FormatError> {
         position: parsed.position,
         event_id: parsed.event_id,
         recorded_at: parsed.recorded_at,
-        actor: parsed.actor,
+        actor: Text::of_parsed(stored, parsed.actor),
         command_id: parsed.command_id,
-        source: parsed.source,
+        source: parsed
+            .source
+            .map(|source| Text::of_parsed(stored, source.0)),
         tags: parsed.tags,
-        event_type: parsed.event_type,
+        event_type: Text::of_parsed(stored, parsed.event_type),
         version: parsed.v,
         payload: start..start + raw.len(),
     })
 }
 
-/// Encodes the stored bytes of one event; returns them with the payload's byte range.
+/// Where the encoder put the variable fields: each JSON string with its quotes, the payload.
+struct Layout {
+    actor: Range<usize>,
+    source: Option<Range<usize>>,
+    event_type: Range<usize>,
+    payload: Range<usize>,
+}
+
+/// Encodes the stored bytes of one event; returns them with where its fields are.
 /// Every backend's bytes come from here, so logs move between backends and still verify.
 fn encode_stored(
     position: u64,
     recorded_at: DateTime<Utc>,
     batch: &NewBatch,
     event: &NewEvent,
-) -> (Vec<u8>, Range<usize>) {
+) -> (Vec<u8>, Layout) {
     let payload = compact_payload(&event.payload);
     let mut out = Vec::with_capacity(320 + batch.actor.len() + payload.len());
     // Writing to a Vec cannot fail; string escaping is serde_json's (only `"`, `\` and
     // control characters are escaped, other characters stay as UTF-8).
-    let text = |out: &mut Vec<u8>, s: &str| serde_json::to_writer(out, s).expect("write to Vec");
+    let text = |out: &mut Vec<u8>, s: &str| {
+        let start = out.len();
+        serde_json::to_writer(&mut *out, s).expect("write to Vec");
+        start..out.len()
+    };
     write!(
         out,
         "{{\"position\":{position},\"event_id\":\"{}\"",
         event.event_id.hyphenated()
     )
     .expect("write to Vec");
-    write!(
-        out,
-        ",\"recorded_at\":\"{}\"",
-        recorded_at.format(RECORDED_AT_FORMAT)
-    )
-    .expect("write to Vec");
+    out.extend_from_slice(b",\"recorded_at\":\"");
+    write_stored_recorded_at(&mut out, recorded_at);
+    out.push(b'"');
     out.extend_from_slice(b",\"actor\":");
-    text(&mut out, &batch.actor);
+    let actor = text(&mut out, &batch.actor);
     out.extend_from_slice(b",\"command_id\":");
     text(&mut out, batch.command_id.as_str());
     out.extend_from_slice(b",\"source\":");
-    match &batch.source {
-        Some(source) => text(&mut out, source),
-        None => out.extend_from_slice(b"null"),
-    }
+    let source = match &batch.source {
+        Some(source) => Some(text(&mut out, source)),
+        None => {
+            out.extend_from_slice(b"null");
+            None
+        }
+    };
     out.extend_from_slice(b",\"tags\":[");
     for (i, tag) in event.tags.iter().enumerate() {
         let comma = if i == 0 { "" } else { "," };
         write!(out, "{comma}\"{}\"", tag.hyphenated()).expect("write to Vec");
     }
     out.extend_from_slice(b"],\"type\":");
-    text(&mut out, &event.event_type);
+    let event_type = text(&mut out, &event.event_type);
     write!(out, ",\"v\":{},\"payload\":", event.version).expect("write to Vec");
     let start = out.len();
     out.extend_from_slice(&payload);
-    let range = start..out.len();
+    let payload = start..out.len();
     out.push(b'}');
-    (out, range)
+    let layout = Layout {
+        actor,
+        source,
+        event_type,
+        payload,
+    };
+    (out, layout)
 }
 
 /// The payload without line breaks, tabs and surrounding spaces. In a valid JSON text these
@@ -413,6 +538,29 @@ mod tests {
     }
 
     #[test]
+    fn recorded_at_is_written_as_chrono_formats_it() {
+        let times = [
+            Utc.with_ymd_and_hms(1970, 1, 1, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(2016, 12, 12, 9, 30, 7).unwrap()
+                + chrono::Duration::microseconds(123_456),
+            Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).unwrap()
+                + chrono::Duration::microseconds(999_999),
+            // A leap second.
+            chrono::NaiveDate::from_ymd_opt(2016, 12, 31)
+                .unwrap()
+                .and_hms_micro_opt(23, 59, 59, 1_000_042)
+                .unwrap()
+                .and_utc(),
+        ];
+        for time in times {
+            let mut written = Vec::new();
+            write_stored_recorded_at(&mut written, time);
+            let expected = time.format(RECORDED_AT_FORMAT).to_string();
+            assert_eq!(String::from_utf8(written).unwrap(), expected);
+        }
+    }
+
+    #[test]
     fn recorded_at_parses_the_stored_format_exactly() {
         let parsed = parse_stored_recorded_at(b"2016-12-12T09:30:00.123456Z").unwrap();
         assert_eq!(parsed.to_rfc3339(), "2016-12-12T09:30:00.123456+00:00");
@@ -451,11 +599,15 @@ mod tests {
             if let Some(envelope) = crate::envelope::read_direct(bytes) {
                 assert_eq!(envelope, general);
             }
-            // and either way the event reads back as sealed.
-            assert_eq!(
-                StoredEvent::from_stored(bytes.to_vec(), GENESIS_HASH, sealed.hash()).unwrap(),
-                sealed
-            );
+            // and either way the event reads back as sealed, with the batch's texts.
+            let read = StoredEvent::from_stored(bytes.to_vec(), GENESIS_HASH, sealed.hash());
+            let read = read.unwrap();
+            assert_eq!(read, sealed);
+            for event in [&read, &sealed] {
+                let texts = (event.actor(), event.source(), event.event_type());
+                let given = (b.actor.as_str(), b.source.as_deref(), "body_founded");
+                assert_eq!(texts, given);
+            }
         }
     }
 

@@ -12,7 +12,7 @@ use crate::command_id::CommandId;
 use crate::error::{AppendError, InvalidBatch, StoreError};
 use crate::limits::OPEN_VERIFY_TAIL_EVENTS;
 use crate::plan::plan_group;
-use crate::sled::flusher::{Commits, Durable};
+use crate::sled::flusher::{Commits, Durable, Duty};
 use crate::sled::keys::{
     chunks, event_from_record, head_from_value, head_value, position_from_key, position_key,
     range_from_value, range_value, records, tag_key, HEAD_KEY,
@@ -269,16 +269,30 @@ impl Log {
         batches: &[NewBatch],
         expected: u64,
     ) -> Result<(Vec<Appended>, u64), AppendError> {
-        let mut committed = self.lock_writer()?;
-        self.refuse_if_poisoned()?;
-        let plan = plan_group(batches, *committed, expected, |id| self.trees.lookup(id))?;
-        let wait_until = plan.results.iter().map(|a| a.last).max().unwrap_or(0);
-        if !plan.sealed.is_empty() {
-            self.trees.write(&plan.sealed, &plan.runs, plan.head)?;
-            *committed = plan.head;
-            self.commits.committed(plan.head);
+        let (results, duty) = {
+            let mut committed = self.lock_writer()?;
+            self.refuse_if_poisoned()?;
+            let plan = plan_group(batches, *committed, expected, |id| self.trees.lookup(id))?;
+            let duty = match plan.sealed.is_empty() {
+                true => Duty::Wait,
+                false => {
+                    self.trees.write(&plan.sealed, &plan.runs, plan.head)?;
+                    *committed = plan.head;
+                    self.commits.committed(plan.head)
+                }
+            };
+            (plan.results, duty)
+        };
+        // Outside the writer lock: the next writers commit while this flush runs.
+        self.do_duty(duty);
+        let wait_until = results.iter().map(|a| a.last).max().unwrap_or(0);
+        Ok((results, wait_until))
+    }
+
+    fn do_duty(&self, duty: Duty) {
+        if let Duty::Flush(target) = duty {
+            self.commits.flush(target);
         }
-        Ok((plan.results, wait_until))
     }
 
     /// Commits events that carry their own bytes and hashes (import).
@@ -287,6 +301,16 @@ impl Log {
         events: &[StoredEvent],
         expected: u64,
     ) -> Result<Head, AppendError> {
+        let (head, duty) = self.commit_stored_locked(events, expected)?;
+        self.do_duty(duty);
+        Ok(head)
+    }
+
+    fn commit_stored_locked(
+        &self,
+        events: &[StoredEvent],
+        expected: u64,
+    ) -> Result<(Head, Duty), AppendError> {
         let mut committed = self.lock_writer()?;
         self.refuse_if_poisoned()?;
         if committed.position != expected {
@@ -307,7 +331,7 @@ impl Log {
             }
         }
         let Some(last) = events.last() else {
-            return Ok(*committed);
+            return Ok((*committed, Duty::Wait));
         };
         let head = Head {
             position: last.position(),
@@ -315,8 +339,7 @@ impl Log {
         };
         self.trees.write(events, &runs, head)?;
         *committed = head;
-        self.commits.committed(head);
-        Ok(head)
+        Ok((head, self.commits.committed(head)))
     }
 }
 

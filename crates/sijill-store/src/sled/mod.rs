@@ -2,7 +2,7 @@
 //!
 //! One append is one sled transaction over four trees (events, tag index, idempotency
 //! index, head), committed under a writer lock, then made durable by the group-commit
-//! flusher (`flush` + fsync) before it is acknowledged. See `docs/storage.md`.
+//! flusher (`flush` + fsync, see `flusher.rs`) before it is acknowledged. See `docs/storage.md`.
 
 mod check;
 mod flusher;
