@@ -27,6 +27,7 @@ mod decide;
 pub mod error;
 pub mod event;
 pub mod ids;
+mod keymap;
 pub mod list;
 pub mod names;
 pub mod query;

@@ -3,13 +3,12 @@
 //!
 //! Architecture invariant: `Registry` is built only by [`crate::apply`]; nothing outside this
 //! crate can mutate it. Cloning is O(1): every collection is a persistent map or vector
-//! (`imbl`) and entities sit behind `Arc`, so the engine can snapshot per batch and hand
+//! (`KeyMap`, `imbl`) and entities sit behind `Arc`, so the engine can snapshot per batch and hand
 //! readers an immutable copy while the writer moves on.
 
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::Hasher;
 use std::sync::Arc;
 
-use imbl::shared_ptr::DefaultSharedPtr;
 use imbl::{OrdMap, Vector};
 
 use crate::date::EdtfDate;
@@ -70,9 +69,7 @@ impl Hasher for KeyHasher {
     }
 }
 
-/// A persistent hash map keyed by ids or handles.
-pub(crate) type KeyMap<K, V> =
-    imbl::GenericHashMap<K, V, BuildHasherDefault<KeyHasher>, DefaultSharedPtr>;
+pub(crate) use crate::keymap::KeyMap;
 
 /// A value that took effect from a date, recorded at a log position. Spans of one entity are
 /// kept sorted by `since` (unknown first), ties in log order.
