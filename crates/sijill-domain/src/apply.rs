@@ -103,6 +103,7 @@ fn push_history(registry: &mut Registry, id: EntityId, position: u64) {
             .get_mut(&id)
             .map(|e| &mut Arc::make_mut(e).history),
     };
+    let position = crate::registry::history_position(position);
     match history {
         Some(history) => history.push(position),
         None => {

@@ -71,6 +71,20 @@ impl Hasher for KeyHasher {
 
 pub(crate) use crate::keymap::KeyMap;
 
+/// Log positions in an entity's history, stored in 32 bits: four bytes a position instead of
+/// eight, across millions of them. A log never reaches [`HISTORY_POSITION_MAX`] events (it
+/// would take terabytes of store); `apply` asserts it in debug builds.
+pub type History = IdList<u32>;
+
+/// The highest log position an entity's [`History`] can hold.
+pub const HISTORY_POSITION_MAX: u64 = u32::MAX as u64;
+
+/// `position` as a [`History`] stores it.
+pub(crate) fn history_position(position: u64) -> u32 {
+    debug_assert!(position <= HISTORY_POSITION_MAX, "log position {position}");
+    u32::try_from(position).unwrap_or(u32::MAX)
+}
+
 /// A value that took effect from a date, recorded at a log position. Spans of one entity are
 /// kept sorted by `since` (unknown first), ties in log order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -90,7 +104,7 @@ pub struct Area {
     pub code: Option<Code>,
     pub children: IdList<AreaId>,
     /// Positions of the events that concern it (see [`Registry::positions_of`]).
-    pub history: IdList<u64>,
+    pub history: History,
     pub recorded_at: u64,
 }
 
@@ -104,7 +118,7 @@ pub struct Person {
     pub mandates: IdList<MandateId>,
     pub attended: IdList<AssemblyId>,
     /// Positions of the events that concern it (see [`Registry::positions_of`]).
-    pub history: IdList<u64>,
+    pub history: History,
     pub recorded_at: u64,
 }
 
@@ -133,7 +147,7 @@ pub struct Body {
     pub mandates: IdList<MandateId>,
     pub assemblies: IdList<AssemblyId>,
     /// Positions of the events that concern it (see [`Registry::positions_of`]).
-    pub history: IdList<u64>,
+    pub history: History,
     pub recorded_at: u64,
 }
 
@@ -177,7 +191,7 @@ pub struct Post {
     /// rosters scan one short list instead of looking every mandate up.
     pub(crate) slots: IdList<Slot>,
     /// Positions of the events that concern it (see [`Registry::positions_of`]).
-    pub history: IdList<u64>,
+    pub history: History,
     pub recorded_at: u64,
 }
 
@@ -212,7 +226,7 @@ pub struct Assembly {
     /// Mandates decided at this assembly.
     pub mandates: IdList<MandateId>,
     /// Positions of the events that concern it (see [`Registry::positions_of`]).
-    pub history: IdList<u64>,
+    pub history: History,
     pub recorded_at: u64,
 }
 
@@ -236,7 +250,7 @@ pub struct Mandate {
     pub assembly: Option<AssemblyId>,
     pub constituency: Option<Constituency>,
     /// Positions of the events that concern it (see [`Registry::positions_of`]).
-    pub history: IdList<u64>,
+    pub history: History,
     pub recorded_at: u64,
 }
 
@@ -314,7 +328,7 @@ pub struct Registry {
     pub(crate) assemblies: KeyMap<AssemblyId, Arc<Assembly>>,
     pub(crate) mandates: KeyMap<MandateId, Arc<Mandate>>,
     /// The histories of retracted entities, which outlive them for the audit trail.
-    pub(crate) tombstones: KeyMap<EntityId, IdList<u64>>,
+    pub(crate) tombstones: KeyMap<EntityId, History>,
     /// `log[p - 1]` is what position `p` did.
     pub(crate) log: Vector<Effect>,
     /// Retracted position -> the position of its retraction.
@@ -522,12 +536,12 @@ impl Registry {
     /// person, post and body.
     pub fn positions_of(&self, id: EntityId) -> Vec<u64> {
         let mut positions: Vec<u64> = match self.own_history(id) {
-            Some(history) => history.iter().copied().collect(),
+            Some(history) => history.iter().map(|p| u64::from(*p)).collect(),
             None => {
                 return self
                     .tombstones
                     .get(&id)
-                    .map(|h| h.iter().copied().collect())
+                    .map(|h| h.iter().map(|p| u64::from(*p)).collect())
                     .unwrap_or_default()
             }
         };
@@ -545,7 +559,8 @@ impl Registry {
             let ends = m
                 .history
                 .iter()
-                .filter(|p| self.effect_at(**p) == Some(Effect::Ended(m.id)));
+                .map(|p| u64::from(*p))
+                .filter(|p| self.effect_at(*p) == Some(Effect::Ended(m.id)));
             positions.extend(ends);
         }
         positions.sort_unstable();
@@ -553,7 +568,7 @@ impl Registry {
         positions
     }
 
-    fn own_history(&self, id: EntityId) -> Option<&IdList<u64>> {
+    fn own_history(&self, id: EntityId) -> Option<&History> {
         match id {
             EntityId::Area(id) => self.area(id).map(|e| &e.history),
             EntityId::Body(id) => self.body(id).map(|e| &e.history),

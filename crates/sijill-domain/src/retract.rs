@@ -101,7 +101,11 @@ fn remove_entity(registry: &mut Registry, id: EntityId) {
     if let Some(handle) = registry.handle_of(id).cloned() {
         registry.handles.remove(&handle);
     }
-    let history = registry.positions_of(id).into_iter().collect();
+    let history = registry
+        .positions_of(id)
+        .into_iter()
+        .map(crate::registry::history_position)
+        .collect();
     registry.tombstones.insert(id, history);
     registry.search.remove(id);
     match id {
