@@ -132,6 +132,10 @@ impl<K: Clone + Ord + Hash, V: Clone> KeyMap<K, V> {
         self.len
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
     pub fn get<Q>(&self, key: &Q) -> Option<&V>
     where
         K: Borrow<Q>,
