@@ -44,7 +44,7 @@ pub fn apply(registry: &mut Registry, event: &Event) {
         Event::ConstituencyCorrected(e) => constituency_corrected(registry, e, position),
         Event::EventRetracted(e) => {
             retract::undo(registry, e.position, position);
-            Effect::Retraction(e.position)
+            Effect::Retraction
         }
     };
     registry.log.push_back(effect);

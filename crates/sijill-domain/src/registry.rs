@@ -270,6 +270,9 @@ pub(crate) struct Slot {
 
 /// What the event at a log position did: enough to name its type, list what it concerned
 /// and undo it, without keeping the event itself in memory.
+///
+/// Every field has alignment 1, so an effect takes 18 bytes, not 24: there is one per event.
+/// A retraction does not repeat the position it retracted: `Registry::retracted` has it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Effect {
     Created(EntityId),
@@ -283,8 +286,11 @@ pub(crate) enum Effect {
     NameCorrected(EntityId),
     DateCorrected(EntityId, DateField),
     ConstituencyCorrected(MandateId),
-    Retraction(u64),
+    Retraction,
 }
+
+// Keeps the log at 18 bytes an event; a field with alignment above 1 would make it 24.
+const _: () = assert!(std::mem::size_of::<Effect>() == 18);
 
 impl Effect {
     pub fn type_name(&self) -> &'static str {
@@ -307,7 +313,7 @@ impl Effect {
             Effect::NameCorrected(_) => "name_corrected",
             Effect::DateCorrected(..) => "date_corrected",
             Effect::ConstituencyCorrected(_) => "constituency_corrected",
-            Effect::Retraction(_) => "event_retracted",
+            Effect::Retraction => "event_retracted",
         }
     }
 }
@@ -583,7 +589,7 @@ impl Registry {
     /// retraction.
     pub(crate) fn is_live(&self, position: u64) -> bool {
         !self.retracted.contains_key(&position)
-            && !matches!(self.effect_at(position), Some(Effect::Retraction(_)))
+            && !matches!(self.effect_at(position), Some(Effect::Retraction))
     }
 }
 
