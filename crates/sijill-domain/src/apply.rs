@@ -44,7 +44,7 @@ pub fn apply(registry: &mut Registry, event: &Event) {
         Event::ConstituencyCorrected(e) => constituency_corrected(registry, e, position),
         Event::EventRetracted(e) => {
             retract::undo(registry, e.position, position);
-            Effect::Retraction(e.position)
+            Effect::Retraction
         }
     };
     registry.log.push_back(effect);
@@ -103,6 +103,7 @@ fn push_history(registry: &mut Registry, id: EntityId, position: u64) {
             .get_mut(&id)
             .map(|e| &mut Arc::make_mut(e).history),
     };
+    let position = crate::registry::history_position(position);
     match history {
         Some(history) => history.push(position),
         None => {

@@ -27,6 +27,7 @@ mod decide;
 pub mod error;
 pub mod event;
 pub mod ids;
+mod keymap;
 pub mod list;
 pub mod names;
 pub mod query;
@@ -49,8 +50,8 @@ pub use ids::{
 pub use names::{Name, Names, Note};
 pub use query::AsOf;
 pub use registry::{
-    Abolition, Area, Assembly, AttendanceEntry, Body, Dated, Dissolution, Mandate, MandateEnd,
-    Person, Post, Registry, Resolution,
+    Abolition, Area, Assembly, AttendanceEntry, Body, Dated, Dissolution, History, Mandate,
+    MandateEnd, Person, Post, Registry, Resolution, HISTORY_POSITION_MAX,
 };
 pub use values::{
     Appointer, AreaKind, AssemblyKind, Basis, BodyKind, Constituency, DateField, EndReason, Gender,

@@ -90,7 +90,7 @@ impl<T: Clone> IdList<T> {
             Repr::Empty => Repr::One([item]),
             Repr::One([a]) => Repr::Two([a, item]),
             Repr::Two([a, b]) => {
-                let mut items = Vec::with_capacity(4);
+                let mut items = Vec::with_capacity(3);
                 items.extend([a, b, item]);
                 Repr::Chunks(Arc::new(Chunk {
                     items,
@@ -101,6 +101,9 @@ impl<T: Clone> IdList<T> {
             Repr::Chunks(mut head) if head.items.len() < CHUNK_LEN_MAX => {
                 // Copies the head chunk only if a snapshot shares it.
                 let chunk = unique(&mut head);
+                // One item at a time, not doubling: most lists stop growing after a few
+                // items, and hundreds of thousands of half-empty vectors add up.
+                chunk.items.reserve_exact(1);
                 chunk.items.push(item);
                 chunk.len += 1;
                 Repr::Chunks(head)

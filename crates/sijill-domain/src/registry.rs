@@ -3,13 +3,12 @@
 //!
 //! Architecture invariant: `Registry` is built only by [`crate::apply`]; nothing outside this
 //! crate can mutate it. Cloning is O(1): every collection is a persistent map or vector
-//! (`imbl`) and entities sit behind `Arc`, so the engine can snapshot per batch and hand
+//! (`KeyMap`, `imbl`) and entities sit behind `Arc`, so the engine can snapshot per batch and hand
 //! readers an immutable copy while the writer moves on.
 
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::Hasher;
 use std::sync::Arc;
 
-use imbl::shared_ptr::DefaultSharedPtr;
 use imbl::{OrdMap, Vector};
 
 use crate::date::EdtfDate;
@@ -70,9 +69,21 @@ impl Hasher for KeyHasher {
     }
 }
 
-/// A persistent hash map keyed by ids or handles.
-pub(crate) type KeyMap<K, V> =
-    imbl::GenericHashMap<K, V, BuildHasherDefault<KeyHasher>, DefaultSharedPtr>;
+pub(crate) use crate::keymap::KeyMap;
+
+/// Log positions in an entity's history, stored in 32 bits: four bytes a position instead of
+/// eight, across millions of them. A log never reaches [`HISTORY_POSITION_MAX`] events (it
+/// would take terabytes of store); `apply` asserts it in debug builds.
+pub type History = IdList<u32>;
+
+/// The highest log position an entity's [`History`] can hold.
+pub const HISTORY_POSITION_MAX: u64 = u32::MAX as u64;
+
+/// `position` as a [`History`] stores it.
+pub(crate) fn history_position(position: u64) -> u32 {
+    debug_assert!(position <= HISTORY_POSITION_MAX, "log position {position}");
+    u32::try_from(position).unwrap_or(u32::MAX)
+}
 
 /// A value that took effect from a date, recorded at a log position. Spans of one entity are
 /// kept sorted by `since` (unknown first), ties in log order.
@@ -93,7 +104,7 @@ pub struct Area {
     pub code: Option<Code>,
     pub children: IdList<AreaId>,
     /// Positions of the events that concern it (see [`Registry::positions_of`]).
-    pub history: IdList<u64>,
+    pub history: History,
     pub recorded_at: u64,
 }
 
@@ -107,7 +118,7 @@ pub struct Person {
     pub mandates: IdList<MandateId>,
     pub attended: IdList<AssemblyId>,
     /// Positions of the events that concern it (see [`Registry::positions_of`]).
-    pub history: IdList<u64>,
+    pub history: History,
     pub recorded_at: u64,
 }
 
@@ -136,7 +147,7 @@ pub struct Body {
     pub mandates: IdList<MandateId>,
     pub assemblies: IdList<AssemblyId>,
     /// Positions of the events that concern it (see [`Registry::positions_of`]).
-    pub history: IdList<u64>,
+    pub history: History,
     pub recorded_at: u64,
 }
 
@@ -180,7 +191,7 @@ pub struct Post {
     /// rosters scan one short list instead of looking every mandate up.
     pub(crate) slots: IdList<Slot>,
     /// Positions of the events that concern it (see [`Registry::positions_of`]).
-    pub history: IdList<u64>,
+    pub history: History,
     pub recorded_at: u64,
 }
 
@@ -215,7 +226,7 @@ pub struct Assembly {
     /// Mandates decided at this assembly.
     pub mandates: IdList<MandateId>,
     /// Positions of the events that concern it (see [`Registry::positions_of`]).
-    pub history: IdList<u64>,
+    pub history: History,
     pub recorded_at: u64,
 }
 
@@ -239,7 +250,7 @@ pub struct Mandate {
     pub assembly: Option<AssemblyId>,
     pub constituency: Option<Constituency>,
     /// Positions of the events that concern it (see [`Registry::positions_of`]).
-    pub history: IdList<u64>,
+    pub history: History,
     pub recorded_at: u64,
 }
 
@@ -259,6 +270,9 @@ pub(crate) struct Slot {
 
 /// What the event at a log position did: enough to name its type, list what it concerned
 /// and undo it, without keeping the event itself in memory.
+///
+/// Every field has alignment 1, so an effect takes 18 bytes, not 24: there is one per event.
+/// A retraction does not repeat the position it retracted: `Registry::retracted` has it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Effect {
     Created(EntityId),
@@ -272,8 +286,11 @@ pub(crate) enum Effect {
     NameCorrected(EntityId),
     DateCorrected(EntityId, DateField),
     ConstituencyCorrected(MandateId),
-    Retraction(u64),
+    Retraction,
 }
+
+// Keeps the log at 18 bytes an event; a field with alignment above 1 would make it 24.
+const _: () = assert!(std::mem::size_of::<Effect>() == 18);
 
 impl Effect {
     pub fn type_name(&self) -> &'static str {
@@ -296,7 +313,7 @@ impl Effect {
             Effect::NameCorrected(_) => "name_corrected",
             Effect::DateCorrected(..) => "date_corrected",
             Effect::ConstituencyCorrected(_) => "constituency_corrected",
-            Effect::Retraction(_) => "event_retracted",
+            Effect::Retraction => "event_retracted",
         }
     }
 }
@@ -320,7 +337,7 @@ pub struct Registry {
     pub(crate) assemblies: KeyMap<AssemblyId, Arc<Assembly>>,
     pub(crate) mandates: KeyMap<MandateId, Arc<Mandate>>,
     /// The histories of retracted entities, which outlive them for the audit trail.
-    pub(crate) tombstones: KeyMap<EntityId, IdList<u64>>,
+    pub(crate) tombstones: KeyMap<EntityId, History>,
     /// `log[p - 1]` is what position `p` did.
     pub(crate) log: Vector<Effect>,
     /// Retracted position -> the position of its retraction.
@@ -528,12 +545,12 @@ impl Registry {
     /// person, post and body.
     pub fn positions_of(&self, id: EntityId) -> Vec<u64> {
         let mut positions: Vec<u64> = match self.own_history(id) {
-            Some(history) => history.iter().copied().collect(),
+            Some(history) => history.iter().map(|p| u64::from(*p)).collect(),
             None => {
                 return self
                     .tombstones
                     .get(&id)
-                    .map(|h| h.iter().copied().collect())
+                    .map(|h| h.iter().map(|p| u64::from(*p)).collect())
                     .unwrap_or_default()
             }
         };
@@ -551,7 +568,8 @@ impl Registry {
             let ends = m
                 .history
                 .iter()
-                .filter(|p| self.effect_at(**p) == Some(Effect::Ended(m.id)));
+                .map(|p| u64::from(*p))
+                .filter(|p| self.effect_at(*p) == Some(Effect::Ended(m.id)));
             positions.extend(ends);
         }
         positions.sort_unstable();
@@ -559,7 +577,7 @@ impl Registry {
         positions
     }
 
-    fn own_history(&self, id: EntityId) -> Option<&IdList<u64>> {
+    fn own_history(&self, id: EntityId) -> Option<&History> {
         match id {
             EntityId::Area(id) => self.area(id).map(|e| &e.history),
             EntityId::Body(id) => self.body(id).map(|e| &e.history),
@@ -574,7 +592,7 @@ impl Registry {
     /// retraction.
     pub(crate) fn is_live(&self, position: u64) -> bool {
         !self.retracted.contains_key(&position)
-            && !matches!(self.effect_at(position), Some(Effect::Retraction(_)))
+            && !matches!(self.effect_at(position), Some(Effect::Retraction))
     }
 }
 

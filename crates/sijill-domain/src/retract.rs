@@ -18,7 +18,7 @@ pub(crate) fn undo(registry: &mut Registry, position: u64, retraction: u64) {
     let Some(effect) = registry.effect_at(position) else {
         return;
     };
-    if matches!(effect, Effect::Retraction(_)) || registry.retracted.contains_key(&position) {
+    if matches!(effect, Effect::Retraction) || registry.retracted.contains_key(&position) {
         return;
     }
     registry.retracted.insert(position, retraction);
@@ -78,7 +78,7 @@ pub(crate) fn undo(registry: &mut Registry, position: u64, retraction: u64) {
                 }
             }
         }
-        Effect::Retraction(_) => {}
+        Effect::Retraction => {}
     }
 }
 
@@ -101,7 +101,11 @@ fn remove_entity(registry: &mut Registry, id: EntityId) {
     if let Some(handle) = registry.handle_of(id).cloned() {
         registry.handles.remove(&handle);
     }
-    let history = registry.positions_of(id).into_iter().collect();
+    let history = registry
+        .positions_of(id)
+        .into_iter()
+        .map(crate::registry::history_position)
+        .collect();
     registry.tombstones.insert(id, history);
     registry.search.remove(id);
     match id {
@@ -248,7 +252,7 @@ pub(crate) fn concerns_at(registry: &Registry, position: u64) -> Vec<EntityId> {
                 add(constituency_id(c));
             }
         }
-        Effect::Retraction(_) => {}
+        Effect::Retraction => {}
     }
     ids
 }

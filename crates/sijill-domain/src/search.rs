@@ -15,7 +15,9 @@ use std::hash::Hash;
 use std::ops::Bound;
 use std::sync::Arc;
 
-use imbl::{OrdMap, OrdSet};
+use imbl::{OrdMap, Vector};
+
+use crate::registry::KeyMap;
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
@@ -159,10 +161,10 @@ impl PartialOrd for Score {
 pub struct NameIndex<Id: Copy + Ord + Hash> {
     /// Token -> the (entity, name) pairs whose name contains it. Keys are `Arc<str>`, not
     /// `Box<str>`: a write after a clone copies the B-tree nodes on its path, keys included.
-    postings: OrdMap<Arc<str>, OrdSet<Posting<Id>>>,
+    postings: OrdMap<Arc<str>, Postings<Id>>,
     /// Entity -> its indexed names, folded, tokens separated by `' '` and names by `'\n'`:
     /// one allocation per entity, read to tell word orders apart and to remove it.
-    names: OrdMap<Id, Arc<str>>,
+    names: KeyMap<Id, Arc<str>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -185,7 +187,7 @@ impl<Id: Copy + Ord + Hash> Default for NameIndex<Id> {
     fn default() -> Self {
         NameIndex {
             postings: OrdMap::new(),
-            names: OrdMap::new(),
+            names: KeyMap::default(),
         }
     }
 }
@@ -266,12 +268,10 @@ impl<Id: Copy + Ord + Hash> NameIndex<Id> {
             };
             for token in tokens {
                 match self.postings.get_mut(token) {
-                    Some(postings) => {
-                        postings.insert(posting);
-                    }
+                    Some(postings) => postings.insert(posting),
                     None => {
                         self.postings
-                            .insert(Arc::from(token), OrdSet::unit(posting));
+                            .insert(Arc::from(token), Postings::unit(posting));
                     }
                 }
             }
@@ -354,7 +354,7 @@ impl<Id: Copy + Ord + Hash> NameIndex<Id> {
     fn prefixed<'a>(
         &'a self,
         prefix: &'a str,
-    ) -> impl Iterator<Item = (&'a Arc<str>, &'a OrdSet<Posting<Id>>)> + 'a {
+    ) -> impl Iterator<Item = (&'a Arc<str>, &'a Postings<Id>)> + 'a {
         let range = (Bound::Included(prefix), Bound::Unbounded);
         self.postings
             .range::<_, str>(range)
@@ -417,12 +417,8 @@ impl<Id: Copy + Ord + Hash> NameIndex<Id> {
                         name: c.name,
                         name_len: 0,
                     };
-                    let last = Posting {
-                        id: c.id,
-                        name: c.name,
-                        name_len: u8::MAX,
-                    };
-                    if postings.range(first..=last).next().is_some() {
+                    let at_or_after = postings.at_or_after(&first);
+                    if at_or_after.is_some_and(|p| (p.id, p.name) == (c.id, c.name)) {
                         record(at);
                     }
                 }
@@ -481,6 +477,115 @@ impl<Id: Copy + Ord + Hash> NameIndex<Id> {
         })
     }
 }
+
+/// Most postings in one chunk of [`Postings`]: the most a write copies when a snapshot shares
+/// the chunk.
+const POSTINGS_CHUNK_LEN_MAX: usize = 64;
+
+/// One token's postings, sorted and without duplicates: a persistent vector of sorted chunks.
+///
+/// Why not an `OrdSet`: new entities get ascending ids, so nearly every insertion appends,
+/// and a B-tree splits a full node in halves, leaving the nodes half empty (about 40 bytes a
+/// posting). Here an append to a full last chunk starts a new chunk, so chunks fill up (about
+/// 20 bytes a posting); an insertion elsewhere splits a full chunk in halves.
+#[derive(Clone)]
+struct Postings<Id> {
+    /// Non-empty, sorted, each chunk's postings before the next chunk's.
+    chunks: Vector<Arc<Vec<Posting<Id>>>>,
+    len: usize,
+}
+
+impl<Id: Copy + Ord> Postings<Id> {
+    fn unit(posting: Posting<Id>) -> Self {
+        Postings {
+            chunks: Vector::unit(Arc::new(vec![posting])),
+            len: 1,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Posting<Id>> + '_ {
+        self.chunks.iter().flat_map(|chunk| chunk.iter())
+    }
+
+    /// The chunk where `posting` is or would go: the last one starting at or before it.
+    fn chunk_of(&self, posting: &Posting<Id>) -> usize {
+        match self.chunks.binary_search_by(|chunk| chunk[0].cmp(posting)) {
+            Ok(at) => at,
+            Err(at) => at.saturating_sub(1),
+        }
+    }
+
+    /// The first posting at or after `posting`.
+    fn at_or_after(&self, posting: &Posting<Id>) -> Option<&Posting<Id>> {
+        let at = self.chunk_of(posting);
+        let chunk = self.chunks.get(at)?;
+        match chunk.binary_search(posting) {
+            Ok(i) | Err(i) if i < chunk.len() => Some(&chunk[i]),
+            _ => self.chunks.get(at + 1).map(|next| &next[0]),
+        }
+    }
+
+    /// Adds `posting` unless it is there already.
+    fn insert(&mut self, posting: Posting<Id>) {
+        let at = self.chunk_of(&posting);
+        let last_chunk = at + 1 == self.chunks.len();
+        let Some(chunk) = self.chunks.get_mut(at) else {
+            *self = Postings::unit(posting);
+            return;
+        };
+        let Err(i) = chunk.binary_search(&posting) else {
+            return;
+        };
+        self.len += 1;
+        let appends = last_chunk && i == chunk.len();
+        if chunk.len() == POSTINGS_CHUNK_LEN_MAX && appends {
+            self.chunks.push_back(Arc::new(vec![posting]));
+            return;
+        }
+        let items = Arc::make_mut(chunk);
+        // One posting at a time: a chunk is as long as it needs to be.
+        items.reserve_exact(1);
+        items.insert(i, posting);
+        if items.len() > POSTINGS_CHUNK_LEN_MAX {
+            let right = items.split_off(items.len() / 2);
+            items.shrink_to_fit();
+            self.chunks.insert(at + 1, Arc::new(right));
+        }
+    }
+
+    /// Removes `posting` if it is there.
+    fn remove(&mut self, posting: &Posting<Id>) {
+        let at = self.chunk_of(posting);
+        let Some(chunk) = self.chunks.get_mut(at) else {
+            return;
+        };
+        let Ok(i) = chunk.binary_search(posting) else {
+            return;
+        };
+        self.len -= 1;
+        let items = Arc::make_mut(chunk);
+        items.remove(i);
+        if items.is_empty() {
+            self.chunks.remove(at);
+        }
+    }
+}
+
+impl<Id: Copy + Ord> PartialEq for Postings<Id> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len == other.len && self.iter().eq(other.iter())
+    }
+}
+
+impl<Id: Copy + Ord> Eq for Postings<Id> {}
 
 /// The names of a joined entry, each as its tokens.
 fn split_names(joined: &str) -> impl Iterator<Item = std::str::Split<'_, char>> + '_ {
@@ -928,6 +1033,40 @@ mod tests {
                 query.pop();
             }
             proptest::prop_assert_eq!(index.search(&query, limit), reference_search(&entities, &query, limit));
+        }
+
+        /// Postings hold what a sorted set would, across chunk splits and removals, and a
+        /// clone taken halfway keeps what it had.
+        #[test]
+        fn postings_behave_as_a_sorted_set(
+            writes in proptest::collection::vec((0u32..400, 0u8..2, proptest::bool::weighted(0.8)), 1..1_500),
+            probes in proptest::collection::vec((0u32..401, 0u8..2), 1..20),
+        ) {
+            let posting = |id: u32, name: u8| Posting { id, name, name_len: 1 };
+            let mut postings = Postings::unit(posting(writes[0].0, writes[0].1));
+            let mut model = std::collections::BTreeSet::from([posting(writes[0].0, writes[0].1)]);
+            let mut halfway = None;
+            for (i, (id, name, add)) in writes.iter().enumerate() {
+                if i == writes.len() / 2 {
+                    halfway = Some((postings.clone(), model.clone()));
+                }
+                if *add {
+                    postings.insert(posting(*id, *name));
+                    model.insert(posting(*id, *name));
+                } else {
+                    postings.remove(&posting(*id, *name));
+                    model.remove(&posting(*id, *name));
+                }
+            }
+            for (postings, model) in [(postings, model)].into_iter().chain(halfway) {
+                proptest::prop_assert_eq!(postings.len(), model.len());
+                proptest::prop_assert_eq!(postings.is_empty(), model.is_empty());
+                proptest::prop_assert!(postings.iter().eq(model.iter()));
+                for (id, name) in &probes {
+                    let probe = Posting { id: *id, name: *name, name_len: 0 };
+                    proptest::prop_assert_eq!(postings.at_or_after(&probe), model.range(probe..).next());
+                }
+            }
         }
 
         #[test]

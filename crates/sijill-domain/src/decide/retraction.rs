@@ -43,7 +43,7 @@ pub(super) fn retract_event(
     if let Some(by) = registry.retracted_by(position) {
         return Err(DomainError::AlreadyRetracted { position, by });
     }
-    if matches!(effect, Effect::Retraction(_)) {
+    if matches!(effect, Effect::Retraction) {
         return Err(DomainError::RetractRetraction { position });
     }
     let consequences = consequences(registry, position, effect);
@@ -166,7 +166,7 @@ fn dependants(registry: &Registry, position: u64, effect: Effect) -> Vec<u64> {
         Effect::ConstituencyCorrected(m) => later(registry, m.into(), position, |e| {
             matches!(e, Effect::ConstituencyCorrected(_))
         }),
-        Effect::Attended(_) | Effect::Resolved(_) | Effect::Retraction(_) => Vec::new(),
+        Effect::Attended(_) | Effect::Resolved(_) | Effect::Retraction => Vec::new(),
     };
     found.sort_unstable();
     found.dedup();

@@ -1,0 +1,454 @@
+//! [`KeyMap`]: the persistent hash map behind the registry's entity and handle maps.
+//!
+//! Why not `imbl::HashMap`: its leaves are fixed arrays of 16 or 32 slots, and with the
+//! registry's sizes (100,000 to 600,000 keys) a leaf holds 4 to 12 entries, so a 24-byte
+//! entry costs about 80 bytes. A `KeyMap` is a hash trie of 16-way branches whose leaves
+//! are sorted vectors, grown one entry at a time, of up to [`LEAF_LEN_MAX`] entries: an
+//! entry costs its own size plus a few bytes, and a write after a clone copies one 16-slot
+//! branch per level and one leaf. A write to a leaf no snapshot shares moves entries
+//! instead of cloning them (which would touch the reference counts of the values).
+//!
+//! Each entry keeps 32 bits of its key's hash, and leaves are sorted by them: a lookup
+//! compares integers and reads a key only when they are equal, which for a handle saves a
+//! cache miss per comparison (its text is behind a pointer). The 4 bytes fit in the padding
+//! of a handle entry and add 8 bytes to an id entry.
+//!
+//! Iteration order is the trie's (hash nibbles, then key order within a leaf): stable for
+//! the same keys, unrelated to insertion order.
+
+use std::borrow::Borrow;
+use std::fmt;
+use std::hash::{BuildHasher, BuildHasherDefault, Hash};
+use std::sync::Arc;
+
+use crate::registry::KeyHasher;
+
+/// Most entries in a leaf before it splits into a branch (unless its keys' hashes are equal
+/// down to the last level). Also the most a write copies in a leaf shared with a snapshot.
+pub const LEAF_LEN_MAX: usize = 32;
+
+/// Hash bits consumed per level: 16-way branches.
+const BITS_PER_LEVEL: u32 = 5;
+const BRANCH_WIDTH: usize = 1 << BITS_PER_LEVEL;
+/// Below this depth the hash has no bits left; leaves there hold every colliding key.
+const DEPTH_MAX: u32 = u64::BITS / BITS_PER_LEVEL;
+
+/// A persistent map from ids or handles to values; cloning is O(1).
+pub struct KeyMap<K, V> {
+    root: Node<K, V>,
+    len: usize,
+}
+
+enum Node<K, V> {
+    Empty,
+    /// Sorted by hash, then key; never empty.
+    Leaf(Arc<Vec<Entry<K, V>>>),
+    Branch(Arc<[Node<K, V>; BRANCH_WIDTH]>),
+}
+
+#[derive(Clone)]
+struct Entry<K, V> {
+    /// The high half of the key's hash (the trie's levels use the low half first).
+    hash: u32,
+    key: K,
+    value: V,
+}
+
+/// Where `key` is or would be in a leaf.
+fn find<K: Borrow<Q>, V, Q: Ord + ?Sized>(
+    leaf: &[Entry<K, V>],
+    hash: u64,
+    key: &Q,
+) -> Result<usize, usize> {
+    let high = (hash >> 32) as u32;
+    // A forward scan, not a binary search: leaves are short, and reading them in order lets
+    // the prefetcher run ahead where a binary search would miss the cache at every probe.
+    let start = leaf
+        .iter()
+        .position(|e| e.hash >= high)
+        .unwrap_or(leaf.len());
+    for (at, e) in leaf[start..].iter().enumerate() {
+        if e.hash != high {
+            return Err(start + at);
+        }
+        match e.key.borrow().cmp(key) {
+            std::cmp::Ordering::Less => {}
+            std::cmp::Ordering::Equal => return Ok(start + at),
+            std::cmp::Ordering::Greater => return Err(start + at),
+        }
+    }
+    Err(leaf.len())
+}
+
+impl<K, V> Clone for Node<K, V> {
+    fn clone(&self) -> Self {
+        match self {
+            Node::Empty => Node::Empty,
+            Node::Leaf(leaf) => Node::Leaf(leaf.clone()),
+            Node::Branch(branch) => Node::Branch(branch.clone()),
+        }
+    }
+}
+
+impl<K, V> Clone for KeyMap<K, V> {
+    fn clone(&self) -> Self {
+        KeyMap {
+            root: self.root.clone(),
+            len: self.len,
+        }
+    }
+}
+
+impl<K, V> Default for KeyMap<K, V> {
+    fn default() -> Self {
+        KeyMap {
+            root: Node::Empty,
+            len: 0,
+        }
+    }
+}
+
+fn hash_of<Q: Hash + ?Sized>(key: &Q) -> u64 {
+    BuildHasherDefault::<KeyHasher>::default().hash_one(key)
+}
+
+/// The branch slot of `hash` at `depth`.
+fn slot(hash: u64, depth: u32) -> usize {
+    ((hash >> (depth * BITS_PER_LEVEL)) as usize) & (BRANCH_WIDTH - 1)
+}
+
+/// The leaf, copied first if a snapshot shares it.
+fn unique_leaf<T: Clone>(leaf: &mut Arc<Vec<T>>) -> &mut Vec<T> {
+    if Arc::get_mut(leaf).is_none() {
+        let mut copy = Vec::with_capacity(leaf.len() + 1);
+        copy.extend_from_slice(leaf);
+        *leaf = Arc::new(copy);
+    }
+    Arc::get_mut(leaf).unwrap_or_else(|| unreachable!("a fresh Arc is unique"))
+}
+
+impl<K: Clone + Ord + Hash, V: Clone> KeyMap<K, V> {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn get<Q>(&self, key: &Q) -> Option<&V>
+    where
+        K: Borrow<Q>,
+        Q: Ord + Hash + ?Sized,
+    {
+        let hash = hash_of(key);
+        let mut node = &self.root;
+        let mut depth = 0;
+        loop {
+            match node {
+                Node::Empty => return None,
+                Node::Leaf(leaf) => {
+                    let at = find(leaf, hash, key).ok()?;
+                    return Some(&leaf[at].value);
+                }
+                Node::Branch(branch) => {
+                    node = &branch[slot(hash, depth)];
+                    depth += 1;
+                }
+            }
+        }
+    }
+
+    pub fn contains_key<Q>(&self, key: &Q) -> bool
+    where
+        K: Borrow<Q>,
+        Q: Ord + Hash + ?Sized,
+    {
+        self.get(key).is_some()
+    }
+
+    /// The value, made unique first (with the path to it) if a snapshot shares it.
+    pub fn get_mut<Q>(&mut self, key: &Q) -> Option<&mut V>
+    where
+        K: Borrow<Q>,
+        Q: Ord + Hash + ?Sized,
+    {
+        // An absent key costs a copy of its path if a snapshot shares it: rare enough (apply
+        // looks up entities its events name) to be cheaper than looking first.
+        let hash = hash_of(key);
+        let mut node = &mut self.root;
+        let mut depth = 0;
+        loop {
+            match node {
+                Node::Empty => return None,
+                Node::Leaf(leaf) => {
+                    let at = find(leaf, hash, key).ok()?;
+                    return Some(&mut unique_leaf(leaf)[at].value);
+                }
+                Node::Branch(branch) => {
+                    node = &mut Arc::make_mut(branch)[slot(hash, depth)];
+                    depth += 1;
+                }
+            }
+        }
+    }
+
+    /// Inserts or replaces; returns the value replaced.
+    pub fn insert(&mut self, key: K, value: V) -> Option<V> {
+        let hash = hash_of(&key);
+        let replaced = insert_into(&mut self.root, hash, 0, key, value);
+        if replaced.is_none() {
+            self.len += 1;
+        }
+        replaced
+    }
+
+    pub fn remove<Q>(&mut self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Ord + Hash + ?Sized,
+    {
+        if !self.contains_key(key) {
+            return None;
+        }
+        let hash = hash_of(key);
+        let removed = remove_from(&mut self.root, hash, 0, key);
+        if removed.is_some() {
+            self.len -= 1;
+        }
+        removed
+    }
+
+    /// Entries in trie order (see the module docs).
+    pub fn iter(&self) -> Iter<'_, K, V> {
+        Iter {
+            stack: vec![std::slice::from_ref(&self.root).iter()],
+            leaf: [].iter(),
+        }
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &V> + '_ {
+        self.iter().map(|(_, v)| v)
+    }
+}
+
+fn insert_into<K: Clone + Ord + Hash, V: Clone>(
+    node: &mut Node<K, V>,
+    hash: u64,
+    depth: u32,
+    key: K,
+    value: V,
+) -> Option<V> {
+    match node {
+        Node::Empty => {
+            let hash = (hash >> 32) as u32;
+            *node = Node::Leaf(Arc::new(vec![Entry { hash, key, value }]));
+            None
+        }
+        Node::Branch(branch) => {
+            let child = &mut Arc::make_mut(branch)[slot(hash, depth)];
+            insert_into(child, hash, depth + 1, key, value)
+        }
+        Node::Leaf(leaf) => match find(leaf, hash, &key) {
+            Ok(at) => Some(std::mem::replace(&mut unique_leaf(leaf)[at].value, value)),
+            Err(at) => {
+                let entries = unique_leaf(leaf);
+                // One entry at a time: leaves stay exactly as long as they need to be.
+                entries.reserve_exact(1);
+                let hash = (hash >> 32) as u32;
+                entries.insert(at, Entry { hash, key, value });
+                if entries.len() > LEAF_LEN_MAX && depth < DEPTH_MAX {
+                    let entries = std::mem::take(entries);
+                    *node = split(entries, depth);
+                }
+                None
+            }
+        },
+    }
+}
+
+/// A branch holding `entries` (sorted) by their hash nibble at `depth`.
+fn split<K: Clone + Ord + Hash, V: Clone>(entries: Vec<Entry<K, V>>, depth: u32) -> Node<K, V> {
+    let mut parts: [Vec<Entry<K, V>>; BRANCH_WIDTH] = Default::default();
+    for entry in entries {
+        parts[slot(hash_of(&entry.key), depth)].push(entry);
+    }
+    let children = parts.map(|mut part| match part.len() {
+        0 => Node::Empty,
+        n if n > LEAF_LEN_MAX && depth + 1 < DEPTH_MAX => split(part, depth + 1),
+        _ => {
+            part.shrink_to_fit();
+            Node::Leaf(Arc::new(part))
+        }
+    });
+    Node::Branch(Arc::new(children))
+}
+
+fn remove_from<K, V, Q>(node: &mut Node<K, V>, hash: u64, depth: u32, key: &Q) -> Option<V>
+where
+    K: Clone + Ord + Hash + Borrow<Q>,
+    V: Clone,
+    Q: Ord + Hash + ?Sized,
+{
+    match node {
+        Node::Empty => None,
+        Node::Branch(branch) => {
+            let child = &mut Arc::make_mut(branch)[slot(hash, depth)];
+            remove_from(child, hash, depth + 1, key)
+        }
+        Node::Leaf(leaf) => {
+            let at = find(leaf, hash, key).ok()?;
+            let entries = unique_leaf(leaf);
+            let removed = entries.remove(at).value;
+            entries.shrink_to_fit();
+            // Branches are not merged back: removals come only from retractions.
+            if entries.is_empty() {
+                *node = Node::Empty;
+            }
+            Some(removed)
+        }
+    }
+}
+
+/// Entries of a [`KeyMap`], in trie order.
+pub struct Iter<'a, K, V> {
+    /// The nodes still to visit, one slice per level.
+    stack: Vec<std::slice::Iter<'a, Node<K, V>>>,
+    leaf: std::slice::Iter<'a, Entry<K, V>>,
+}
+
+impl<'a, K, V> Iterator for Iter<'a, K, V> {
+    type Item = (&'a K, &'a V);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(entry) = self.leaf.next() {
+                return Some((&entry.key, &entry.value));
+            }
+            let level = self.stack.last_mut()?;
+            match level.next() {
+                None => {
+                    self.stack.pop();
+                }
+                Some(Node::Empty) => {}
+                Some(Node::Leaf(leaf)) => self.leaf = leaf.iter(),
+                Some(Node::Branch(branch)) => self.stack.push(branch.iter()),
+            }
+        }
+    }
+}
+
+impl<K: Clone + Ord + Hash + fmt::Debug, V: Clone + fmt::Debug> fmt::Debug for KeyMap<K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl<K: Clone + Ord + Hash, V: Clone + PartialEq> PartialEq for KeyMap<K, V> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len == other.len && self.iter().all(|(k, v)| other.get(k) == Some(v))
+    }
+}
+
+impl<K: Clone + Ord + Hash, V: Clone + Eq> Eq for KeyMap<K, V> {}
+
+impl<K: Clone + Ord + Hash, V: Clone> FromIterator<(K, V)> for KeyMap<K, V> {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(entries: I) -> Self {
+        let mut map = KeyMap::default();
+        for (key, value) in entries {
+            map.insert(key, value);
+        }
+        map
+    }
+}
+
+impl<K, V> serde::Serialize for KeyMap<K, V>
+where
+    K: Clone + Ord + Hash + serde::Serialize,
+    V: Clone + serde::Serialize,
+{
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.iter())
+    }
+}
+
+impl<'de, K, V> serde::Deserialize<'de> for KeyMap<K, V>
+where
+    K: Clone + Ord + Hash + serde::Deserialize<'de>,
+    V: Clone + serde::Deserialize<'de>,
+{
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let entries = std::collections::BTreeMap::<K, V>::deserialize(deserializer)?;
+        Ok(entries.into_iter().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    /// Keys that collide in every hash nibble cannot be told apart by the trie: they share a
+    /// leaf at the last level, however many there are.
+    #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Debug)]
+    struct Colliding(u32);
+
+    impl Hash for Colliding {
+        fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+            state.write_u64(7);
+        }
+    }
+
+    #[test]
+    fn colliding_keys_share_the_deepest_leaf() {
+        let map: KeyMap<Colliding, u32> = (0..100).map(|i| (Colliding(i), i)).collect();
+        assert_eq!(map.len(), 100);
+        assert!((0..100).all(|i| map.get(&Colliding(i)) == Some(&i)));
+        assert_eq!(map.get(&Colliding(100)), None);
+    }
+
+    #[test]
+    fn snapshots_are_unaffected_by_later_writes() {
+        let mut map: KeyMap<u64, u64> = (0..1_000).map(|i| (i, i)).collect();
+        let snapshot = map.clone();
+        *map.get_mut(&5).expect("present") = 50;
+        map.insert(1_000, 1);
+        assert_eq!(map.remove(&6), Some(6));
+        assert_eq!(map.remove(&6), None);
+        assert_eq!(
+            (map.get(&5), map.get(&6), map.len()),
+            (Some(&50), None, 1_000)
+        );
+        assert_eq!((snapshot.get(&5), snapshot.get(&6)), (Some(&5), Some(&6)));
+        assert_eq!((snapshot.len(), snapshot.get(&1_000)), (1_000, None));
+    }
+
+    proptest::proptest! {
+        /// Any sequence of inserts and removals leaves the same entries as a `BTreeMap`, and
+        /// a clone taken halfway keeps the entries it had.
+        #[test]
+        fn behaves_as_a_map(
+            writes in proptest::collection::vec((0u16..600, proptest::option::of(0u32..9)), 0..2_000),
+        ) {
+            let mut map: KeyMap<u16, u32> = KeyMap::default();
+            let mut model: BTreeMap<u16, u32> = BTreeMap::new();
+            let mut halfway = None;
+            for (i, (key, write)) in writes.iter().enumerate() {
+                if i == writes.len() / 2 {
+                    halfway = Some((map.clone(), model.clone()));
+                }
+                match write {
+                    Some(value) => proptest::prop_assert_eq!(map.insert(*key, *value), model.insert(*key, *value)),
+                    None => proptest::prop_assert_eq!(map.remove(key), model.remove(key)),
+                }
+            }
+            for (map, model) in [(map, model)].into_iter().chain(halfway) {
+                let mut entries: Vec<(u16, u32)> = map.iter().map(|(k, v)| (*k, *v)).collect();
+                entries.sort_unstable();
+                let expected: Vec<(u16, u32)> = model.into_iter().collect();
+                proptest::prop_assert_eq!(map.len(), expected.len());
+                proptest::prop_assert_eq!(entries, expected);
+            }
+        }
+    }
+}
