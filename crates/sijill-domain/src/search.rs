@@ -710,20 +710,21 @@ impl<Id: Ord> Ord for Ranked<Id> {
 impl<Id> crate::snapshot::Persist for NameIndex<Id>
 where
     Id: Copy + Ord + Hash + crate::snapshot::Persist,
+    KeyMap<Id, Arc<str>>: Default,
 {
     fn put(&self, out: &mut crate::snapshot::Out) {
         out.len(self.postings.len());
         for (token, postings) in &self.postings {
             out.str(token);
             out.len(postings.len());
-            for posting in postings {
+            for posting in postings.iter() {
                 posting.id.put(out);
                 out.u8(posting.name);
                 out.u8(posting.name_len);
             }
         }
         out.len(self.names.len());
-        for (id, joined) in &self.names {
+        for (id, joined) in self.names.iter() {
             id.put(out);
             out.str(joined);
         }
@@ -733,15 +734,25 @@ where
         let mut index = NameIndex::new();
         for _ in 0..input.len()? {
             let token: Arc<str> = Arc::from(input.str()?);
-            let mut postings = OrdSet::new();
+            let mut postings: Option<Postings<Id>> = None;
+            // Written in order, so each one goes at the end and chunks fill up as in use.
             for _ in 0..input.len()? {
-                postings.insert(Posting {
+                let posting = Posting {
                     id: Id::get(input)?,
                     name: input.u8()?,
                     name_len: input.u8()?,
-                });
+                };
+                match &mut postings {
+                    Some(postings) => postings.insert(posting),
+                    None => postings = Some(Postings::unit(posting)),
+                }
             }
-            index.postings.insert(token, postings);
+            match postings {
+                Some(postings) => {
+                    index.postings.insert(token, postings);
+                }
+                None => return Err(input.damaged("a search token without postings")),
+            }
         }
         for _ in 0..input.len()? {
             let id = Id::get(input)?;

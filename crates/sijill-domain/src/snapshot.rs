@@ -388,7 +388,7 @@ impl<K: Persist + Ord + Clone, V: Persist + Clone> Persist for OrdMap<K, V> {
 /// after another instead of jumping across the whole map.
 impl<K, V> Persist for KeyMap<K, V>
 where
-    K: Persist + std::hash::Hash + Eq + Clone,
+    K: Persist + std::hash::Hash + Ord + Clone,
     V: Persist + Clone,
 {
     fn put(&self, out: &mut Out) {
@@ -910,10 +910,7 @@ impl Persist for Effect {
                 out.u8(10);
                 id.put(out);
             }
-            Effect::Retraction(position) => {
-                out.u8(11);
-                position.put(out);
-            }
+            Effect::Retraction => out.u8(11),
         }
     }
     fn get(input: &mut In) -> Result<Self, SnapshotError> {
@@ -929,7 +926,7 @@ impl Persist for Effect {
             8 => Effect::NameCorrected(Persist::get(input)?),
             9 => Effect::DateCorrected(Persist::get(input)?, Persist::get(input)?),
             10 => Effect::ConstituencyCorrected(Persist::get(input)?),
-            11 => Effect::Retraction(Persist::get(input)?),
+            11 => Effect::Retraction,
             tag => return Err(input.damaged(format!("effect tag {tag}"))),
         })
     }
@@ -975,7 +972,7 @@ fn put_registry(registry: &Registry, out: &mut Out) -> u64 {
 /// The second section: the mandates and everything after them.
 struct Rest {
     mandates: KeyMap<MandateId, Arc<Mandate>>,
-    tombstones: KeyMap<EntityId, IdList<u64>>,
+    tombstones: KeyMap<EntityId, IdList<u32>>,
     log: Vector<Effect>,
     retracted: OrdMap<u64, u64>,
     name_corrections: OrdMap<EntityId, crate::registry::CorrectionStack<Option<Names>>>,
