@@ -38,9 +38,12 @@ use crate::values::{
     Seats, Tally, Vote,
 };
 
-/// The layout's version. Bump it whenever what [`write_snapshot`] writes changes; snapshots
-/// of another format (or another crate version) are refused by [`read_snapshot`].
-pub const SNAPSHOT_FORMAT: u32 = 1;
+/// The layout's version. Bump it whenever what [`write_snapshot`] writes changes, even
+/// between releases (a checkpoint left by an earlier build of the same version must be
+/// refused, not misread); snapshots of another format or another crate version are refused
+/// by [`read_snapshot`]. 2: 32-bit history positions, a retraction's effect without a
+/// position, chunked search postings.
+pub const SNAPSHOT_FORMAT: u32 = 2;
 
 const MAGIC: &[u8; 15] = b"SIJILL-REGISTRY";
 /// Ends the trailer, after the second section's offset: a cut file does not end with it.
