@@ -30,8 +30,8 @@ use crate::ids::{AreaId, AssemblyId, BodyId, EntityId, Handle, MandateId, Person
 use crate::list::IdList;
 use crate::names::{Code, Names, Note};
 use crate::registry::{
-    Abolition, Area, Assembly, AttendanceEntry, Body, Dated, Dissolution, Effect, KeyMap, Mandate,
-    MandateEnd, Person, Post, Registry, Resolution, Slot,
+    Abolition, Area, Assembly, AttendanceEntry, Body, Dated, Dissolution, Effect, FastMap, KeyMap,
+    Mandate, MandateEnd, Person, Post, Registry, Resolution, Slot,
 };
 use crate::values::{
     Appointer, AreaKind, AssemblyKind, Basis, BodyKind, Constituency, DateField, EndReason, Gender,
@@ -387,30 +387,37 @@ impl<K: Persist + Ord + Clone, V: Persist + Clone> Persist for OrdMap<K, V> {
     }
 }
 
-/// Written in the map's own order, so that reading inserts along the same trie paths one
-/// after another instead of jumping across the whole map.
-impl<K, V> Persist for KeyMap<K, V>
-where
-    K: Persist + std::hash::Hash + Ord + Clone,
-    V: Persist + Clone,
-{
-    fn put(&self, out: &mut Out) {
-        out.len(self.len());
-        for (key, value) in self.iter() {
-            key.put(out);
-            value.put(out);
+/// The entity, handle and index maps, written in the map's own order, so that reading
+/// inserts along the same trie paths one after another instead of jumping across the map.
+macro_rules! persist_hash_map {
+    ($map:ident, $($key_bound:path),*) => {
+        impl<K, V> Persist for $map<K, V>
+        where
+            K: Persist + std::hash::Hash + Clone $(+ $key_bound)*,
+            V: Persist + Clone,
+        {
+            fn put(&self, out: &mut Out) {
+                out.len(self.len());
+                for (key, value) in self.iter() {
+                    key.put(out);
+                    value.put(out);
+                }
+            }
+            fn get(input: &mut In) -> Result<Self, SnapshotError> {
+                let len = input.len()?;
+                let mut map = $map::default();
+                for _ in 0..len {
+                    let key = K::get(input)?;
+                    map.insert(key, V::get(input)?);
+                }
+                Ok(map)
+            }
         }
-    }
-    fn get(input: &mut In) -> Result<Self, SnapshotError> {
-        let len = input.len()?;
-        let mut map = KeyMap::default();
-        for _ in 0..len {
-            let key = K::get(input)?;
-            map.insert(key, V::get(input)?);
-        }
-        Ok(map)
-    }
+    };
 }
+
+persist_hash_map!(KeyMap, Ord);
+persist_hash_map!(FastMap, Eq);
 
 fn put_uuid(out: &mut Out, uuid: Uuid) {
     out.bytes(uuid.as_bytes());
@@ -974,7 +981,7 @@ fn put_registry(registry: &Registry, out: &mut Out) -> u64 {
 
 /// The second section: the mandates and everything after them.
 struct Rest {
-    mandates: KeyMap<MandateId, Arc<Mandate>>,
+    mandates: FastMap<MandateId, Arc<Mandate>>,
     tombstones: KeyMap<EntityId, IdList<u32>>,
     log: Vector<Effect>,
     retracted: OrdMap<u64, u64>,
