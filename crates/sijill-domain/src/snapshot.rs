@@ -872,54 +872,26 @@ persist_struct!(Mandate {
     recorded_at,
 });
 
+/// A variant's tag, then its value.
+fn put_tagged<T: Persist>(out: &mut Out, tag: u8, value: &T) {
+    out.u8(tag);
+    value.put(out);
+}
+
 impl Persist for Effect {
     fn put(&self, out: &mut Out) {
         match self {
-            Effect::Created(id) => {
-                out.u8(0);
-                id.put(out);
-            }
-            Effect::Renamed(id) => {
-                out.u8(1);
-                id.put(out);
-            }
-            Effect::Moved(id) => {
-                out.u8(2);
-                id.put(out);
-            }
-            Effect::Dissolved(id) => {
-                out.u8(3);
-                id.put(out);
-            }
-            Effect::Abolished(id) => {
-                out.u8(4);
-                id.put(out);
-            }
-            Effect::Attended(id) => {
-                out.u8(5);
-                id.put(out);
-            }
-            Effect::Resolved(id) => {
-                out.u8(6);
-                id.put(out);
-            }
-            Effect::Ended(id) => {
-                out.u8(7);
-                id.put(out);
-            }
-            Effect::NameCorrected(id) => {
-                out.u8(8);
-                id.put(out);
-            }
-            Effect::DateCorrected(id, field) => {
-                out.u8(9);
-                id.put(out);
-                field.put(out);
-            }
-            Effect::ConstituencyCorrected(id) => {
-                out.u8(10);
-                id.put(out);
-            }
+            Effect::Created(id) => put_tagged(out, 0, id),
+            Effect::Renamed(id) => put_tagged(out, 1, id),
+            Effect::Moved(id) => put_tagged(out, 2, id),
+            Effect::Dissolved(id) => put_tagged(out, 3, id),
+            Effect::Abolished(id) => put_tagged(out, 4, id),
+            Effect::Attended(id) => put_tagged(out, 5, id),
+            Effect::Resolved(id) => put_tagged(out, 6, id),
+            Effect::Ended(id) => put_tagged(out, 7, id),
+            Effect::NameCorrected(id) => put_tagged(out, 8, id),
+            Effect::DateCorrected(id, field) => put_tagged(out, 9, &(*id, *field)),
+            Effect::ConstituencyCorrected(id) => put_tagged(out, 10, id),
             Effect::Retraction => out.u8(11),
         }
     }

@@ -72,6 +72,18 @@ fn last_replay(replayed: &Replayed) -> Option<(u64, u64)> {
     replayed.lock().expect("not poisoned").last().copied()
 }
 
+/// Opens `data` again, checks that it holds `recorded` and that the open replayed what
+/// `replay` says ((done, total) of the last progress call; `None`: nothing), then stops.
+async fn reopens_to(data: &Path, recorded: &Registry, replay: Option<(u64, u64)>, why: &str) {
+    let (engine, replayed) = open(data).await;
+    assert!(
+        *engine.snapshot().registry == *recorded,
+        "{why}: another state"
+    );
+    assert_eq!(last_replay(&replayed), replay, "{why}");
+    engine.shutdown().await;
+}
+
 #[tokio::test]
 async fn the_next_open_starts_from_the_checkpoint_and_replays_only_the_tail() {
     let data = tempfile::tempdir().expect("a temporary folder");
@@ -92,14 +104,13 @@ async fn the_next_open_starts_from_the_checkpoint_and_replays_only_the_tail() {
     let recorded = record_and_stop(engine, 12, 3).await;
     assert_eq!(checkpoint_files(data.path()).len(), 1);
 
-    let (engine, replayed) = open(data.path()).await;
-    assert!(*engine.snapshot().registry == recorded);
-    assert_eq!(
-        last_replay(&replayed),
+    reopens_to(
+        data.path(),
+        &recorded,
         Some((3, 3)),
-        "only the tail is replayed"
-    );
-    engine.shutdown().await;
+        "only the tail is replayed",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -142,29 +153,26 @@ async fn a_damaged_checkpoint_is_skipped_for_the_one_before_it() {
     let last = bytes.len() - 1;
     bytes[last] ^= 0x01;
     std::fs::write(&files[1], &bytes).expect("writes");
-    let (engine, replayed) = open(data.path()).await;
-    assert!(*engine.snapshot().registry == recorded);
-    assert_eq!(
-        last_replay(&replayed),
+    reopens_to(
+        data.path(),
+        &recorded,
         Some((10, 10)),
-        "replayed from the older one"
-    );
-    engine.shutdown().await;
-    drop(engine);
+        "replayed from the older one",
+    )
+    .await;
 
     // Cut both short, as a crash during a copy might: the whole log is replayed.
     for file in checkpoint_files(data.path()) {
         let bytes = std::fs::read(&file).expect("reads");
         std::fs::write(&file, &bytes[..bytes.len() / 2]).expect("writes");
     }
-    let (engine, replayed) = open(data.path()).await;
-    assert!(*engine.snapshot().registry == recorded);
-    assert_eq!(
-        last_replay(&replayed),
+    reopens_to(
+        data.path(),
+        &recorded,
         Some((20, 20)),
-        "replayed from the start"
-    );
-    engine.shutdown().await;
+        "replayed from the start",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -186,12 +194,11 @@ async fn a_checkpoint_of_another_log_is_never_used() {
         std::fs::copy(&file, ours.path().join("checkpoints").join(name)).expect("copies");
     }
     // Theirs at 20 has the wrong event hash; theirs at 40 is past our log's end.
-    let (engine, replayed) = open(ours.path()).await;
-    assert!(*engine.snapshot().registry == recorded);
-    assert_eq!(
-        last_replay(&replayed),
+    reopens_to(
+        ours.path(),
+        &recorded,
         Some((20, 20)),
-        "replayed from the start"
-    );
-    engine.shutdown().await;
+        "replayed from the start",
+    )
+    .await;
 }
