@@ -652,14 +652,8 @@ persist_struct!(Tally {
 impl Persist for Appointer {
     fn put(&self, out: &mut Out) {
         match self {
-            Appointer::Person(id) => {
-                out.u8(0);
-                id.put(out);
-            }
-            Appointer::Body(id) => {
-                out.u8(1);
-                id.put(out);
-            }
+            Appointer::Person(id) => put_tagged(out, 0, id),
+            Appointer::Body(id) => put_tagged(out, 1, id),
         }
     }
     fn get(input: &mut In) -> Result<Self, SnapshotError> {
@@ -674,14 +668,8 @@ impl Persist for Appointer {
 impl Persist for Constituency {
     fn put(&self, out: &mut Out) {
         match self {
-            Constituency::Area(id) => {
-                out.u8(0);
-                id.put(out);
-            }
-            Constituency::Body(id) => {
-                out.u8(1);
-                id.put(out);
-            }
+            Constituency::Area(id) => put_tagged(out, 0, id),
+            Constituency::Body(id) => put_tagged(out, 1, id),
         }
     }
     fn get(input: &mut In) -> Result<Self, SnapshotError> {

@@ -117,10 +117,9 @@ pub(crate) async fn load_newest(store: &Arc<dyn EventStore>, folder: &Path) -> O
 
 async fn load(store: &Arc<dyn EventStore>, file: &Path, position: u64) -> Result<Registry, String> {
     let path = file.to_path_buf();
-    let bytes = tokio::task::spawn_blocking(move || read_checked(&path))
+    let (header, bytes) = tokio::task::spawn_blocking(move || read_checked(&path))
         .await
         .map_err(|e| format!("reading it failed: {e}"))??;
-    let header = Header::parse(&bytes)?;
     if header.position != position {
         return Err(format!(
             "its header says position {} but its name says {position}",
@@ -155,7 +154,7 @@ async fn load(store: &Arc<dyn EventStore>, file: &Path, position: u64) -> Result
 }
 
 /// Reads a checkpoint file and checks its length and checksum.
-fn read_checked(file: &Path) -> Result<Vec<u8>, String> {
+fn read_checked(file: &Path) -> Result<(Header, Vec<u8>), String> {
     let mut bytes = Vec::new();
     File::open(file)
         .and_then(|mut f| f.read_to_end(&mut bytes))
@@ -172,7 +171,7 @@ fn read_checked(file: &Path) -> Result<Vec<u8>, String> {
     if *blake3::hash(payload).as_bytes() != header.payload_hash {
         return Err("its checksum does not match (the file is damaged)".to_owned());
     }
-    Ok(bytes)
+    Ok((header, bytes))
 }
 
 struct Header {

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use sijill_domain::{AreaId, AssemblyId, BodyId, PersonId, Registry};
+use sijill_domain::{EntityId, Registry};
 use uuid::Uuid;
 
 use crate::ids::of_handle;
@@ -56,38 +56,12 @@ impl<'r> Handles<'r> {
         Handles::Flat(table)
     }
 
-    fn flat(&self, id: Uuid) -> Option<&'r str> {
+    /// The Popolo id of an area, person, body, post or assembly.
+    pub fn get(&self, id: impl Into<EntityId>) -> Option<&'r str> {
+        let id = id.into();
         match self {
-            Handles::Flat(table) => table.get(&id.as_u128()).copied(),
-            Handles::Registry(_) => None,
-        }
-    }
-
-    pub fn area(&self, id: AreaId) -> Option<&'r str> {
-        match self {
-            Handles::Registry(r) => r.area(id).map(|e| of_handle(&e.handle)),
-            Handles::Flat(_) => self.flat(id.as_uuid()),
-        }
-    }
-
-    pub fn person(&self, id: PersonId) -> Option<&'r str> {
-        match self {
-            Handles::Registry(r) => r.person(id).map(|e| of_handle(&e.handle)),
-            Handles::Flat(_) => self.flat(id.as_uuid()),
-        }
-    }
-
-    pub fn body(&self, id: BodyId) -> Option<&'r str> {
-        match self {
-            Handles::Registry(r) => r.body(id).map(|e| of_handle(&e.handle)),
-            Handles::Flat(_) => self.flat(id.as_uuid()),
-        }
-    }
-
-    pub fn assembly(&self, id: AssemblyId) -> Option<&'r str> {
-        match self {
-            Handles::Registry(r) => r.assembly(id).map(|e| of_handle(&e.handle)),
-            Handles::Flat(_) => self.flat(id.as_uuid()),
+            Handles::Flat(table) => table.get(&id.as_uuid().as_u128()).copied(),
+            Handles::Registry(registry) => registry.handle_of(id).map(of_handle),
         }
     }
 }
@@ -127,7 +101,7 @@ mod tests {
 
     #[test]
     fn the_flat_table_and_the_registry_give_the_same_handles() {
-        use sijill_domain::{Command, Context, SequentialIds};
+        use sijill_domain::{Command, Context, PersonId, SequentialIds};
         let commands: Vec<Command> = serde_json::from_str(
             r#"[
               {"command": "register_area", "handle": "@khemisset", "name": "Khemisset", "kind": "province"},
@@ -149,13 +123,13 @@ mod tests {
         let body = registry.bodies().next().expect("a body").id;
         let assembly = registry.assemblies().next().expect("an assembly").id;
         for handles in [&flat, &direct] {
-            assert_eq!(handles.area(area), Some("khemisset"));
-            assert_eq!(handles.person(person), Some("achraf"));
-            assert_eq!(handles.body(body), Some("coordination"));
-            assert_eq!(handles.assembly(assembly), Some("founding"));
+            assert_eq!(handles.get(area), Some("khemisset"));
+            assert_eq!(handles.get(person), Some("achraf"));
+            assert_eq!(handles.get(body), Some("coordination"));
+            assert_eq!(handles.get(assembly), Some("founding"));
             // A person's id is not a body's: the kinds are checked by the types, and an
             // unknown id has no handle.
-            assert_eq!(handles.person(PersonId::from_uuid(Uuid::nil())), None);
+            assert_eq!(handles.get(PersonId::from_uuid(Uuid::nil())), None);
         }
     }
 }

@@ -135,7 +135,7 @@ impl<'s, 'r> Exporter<'s, 'r> {
             other_names: other_names(&area.name),
             identifier: area.code.as_ref().map(|c| c.as_str()),
             classification: kind_name(&area.kind),
-            parent_id: area.parent.and_then(|p| self.handles.area(p)),
+            parent_id: area.parent.and_then(|p| self.handles.get(p)),
             sources: self.sources(area.id.as_uuid()),
         }
     }
@@ -163,14 +163,14 @@ impl<'s, 'r> Exporter<'s, 'r> {
         let parent = self
             .scope
             .body_parent(body)
-            .and_then(|p| self.handles.body(p));
+            .and_then(|p| self.handles.get(p));
         OrganizationOut {
             id: of_handle(&body.handle),
             name: name.text(),
             other_names: names,
             classification: body.kind.as_str(),
             parent_id: parent,
-            area_id: body.area.and_then(|a| self.handles.area(a)),
+            area_id: body.area.and_then(|a| self.handles.get(a)),
             founding_date: founded.0,
             dissolution_date: dissolved.0,
             sijill_founding_date: founded.1,
@@ -193,7 +193,7 @@ impl<'s, 'r> Exporter<'s, 'r> {
         spans.sort_by_key(|s| s.position);
         let span = |s: &&sijill_domain::Dated<Option<sijill_domain::BodyId>>| ParentSpan {
             since: s.since,
-            parent_id: s.value.and_then(|p| self.handles.body(p)),
+            parent_id: s.value.and_then(|p| self.handles.get(p)),
         };
         Some(spans.iter().map(span).collect())
     }
@@ -208,7 +208,7 @@ impl<'s, 'r> Exporter<'s, 'r> {
             id: of_handle(&post.handle),
             label: post.title.text(),
             other_label: post.title.others().iter().map(|n| n.text()).collect(),
-            organization_id: self.handles.body(post.body),
+            organization_id: self.handles.get(post.body),
             start_date: established.0,
             end_date: abolished.0,
             sijill_start_date: established.1,
@@ -227,7 +227,7 @@ impl<'s, 'r> Exporter<'s, 'r> {
             id: of_handle(&assembly.handle),
             name: name.map(Names::text),
             classification: kind_name(&assembly.kind),
-            organization_id: self.handles.body(assembly.body),
+            organization_id: self.handles.get(assembly.body),
             start_date: held.0,
             location: venue.map(Names::text),
             attendees: self.attendees(assembly),
@@ -251,7 +251,7 @@ impl<'s, 'r> Exporter<'s, 'r> {
     fn attendees(&self, assembly: &'r Assembly) -> Vec<AttendeeOut<'r>> {
         let attendee = |a: &'r sijill_domain::AttendanceEntry| {
             Some(AttendeeOut {
-                id: self.handles.person(a.person)?,
+                id: self.handles.get(a.person)?,
                 capacity: a.capacity.as_ref().map(|c| c.as_str()),
             })
         };
@@ -272,15 +272,15 @@ impl<'s, 'r> Exporter<'s, 'r> {
             end.map_or((None, None), |e| split(&e.on)),
         );
         let (area_id, on_behalf_of_id) = match mandate.constituency {
-            Some(Constituency::Area(a)) => (self.handles.area(a), None),
-            Some(Constituency::Body(b)) => (None, self.handles.body(b)),
+            Some(Constituency::Area(a)) => (self.handles.get(a), None),
+            Some(Constituency::Body(b)) => (None, self.handles.get(b)),
             None => (None, None),
         };
         let post = registry.post(mandate.post);
         MembershipOut {
             id,
-            person_id: self.handles.person(mandate.person),
-            organization_id: self.handles.body(mandate.body),
+            person_id: self.handles.get(mandate.person),
+            organization_id: self.handles.get(mandate.body),
             post_id: handle(post.map(|p| &p.handle)),
             role: post.map(|p| p.title.text()),
             start_date: from.0,
@@ -293,7 +293,7 @@ impl<'s, 'r> Exporter<'s, 'r> {
             sijill_basis: mandate.basis.as_str(),
             sijill_tally: tally(&mandate.basis),
             sijill_appointed_by: self.appointer(&mandate.basis),
-            sijill_assembly_id: mandate.assembly.and_then(|a| self.handles.assembly(a)),
+            sijill_assembly_id: mandate.assembly.and_then(|a| self.handles.get(a)),
             sijill_certainty: self.scope.mandate_certainty(mandate.id),
             sources: self.sources(mandate.id.as_uuid()),
         }
@@ -303,10 +303,10 @@ impl<'s, 'r> Exporter<'s, 'r> {
         match basis {
             Basis::Appointed {
                 by: Some(Appointer::Person(p)),
-            } => self.handles.person(*p),
+            } => self.handles.get(*p),
             Basis::Appointed {
                 by: Some(Appointer::Body(b)),
-            } => self.handles.body(*b),
+            } => self.handles.get(*b),
             _ => None,
         }
     }
