@@ -13,8 +13,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sijill_domain::Command;
+use sijill_domain::command::RegisterPerson;
 use sijill_domain::{decide_batch, Context, Registry, SequentialIds};
+use sijill_domain::{Command, Names};
 use sijill_engine::{CheckpointOptions, Engine, EngineOptions, Submission};
 use sijill_store::codec::new_event;
 use sijill_store::{CommandId, EventStore, NewBatch, SledStore};
@@ -452,13 +453,16 @@ fn people(
     n: u64,
     size: usize,
 ) -> Result<Submission, Box<dyn std::error::Error + Send + Sync>> {
+    // Built as types, not parsed from JSON: the figure is the engine's, not a client's parser.
+    let name = Names::tagged("Bench Person", None)?;
     let mut commands = Vec::with_capacity(size);
     for i in 0..size {
         let handle = format!("@bench-{}-{task}-{n}-{i}", &run[run.len() - 12..]);
-        let command: Command = serde_json::from_value(serde_json::json!({
-            "command": "register_person", "handle": handle, "name": "Bench Person",
-        }))?;
-        commands.push(command);
+        commands.push(Command::RegisterPerson(RegisterPerson {
+            handle: handle.parse()?,
+            name: name.clone(),
+            gender: None,
+        }));
     }
     Ok(Submission {
         commands,

@@ -21,6 +21,13 @@ pub const GROUP_SUBMISSIONS_DEFAULT: usize = 1_024;
 /// the store's `GROUP_EVENTS_MAX`.
 pub const GROUP_SUBMISSIONS_MAX: usize = 16_384;
 
+/// Rounds appended (committed in log order) but not yet durable, at most. With one in
+/// flight the writer decides and commits the next round while the disk makes the previous
+/// one durable; with more, rounds would only get smaller (a flush covers every round
+/// committed before it starts), so the writer waits instead and the queue builds a larger
+/// next round.
+pub(crate) const ROUNDS_IN_FLIGHT_MAX: usize = 2;
+
 /// How many times the writer catches up and decides a round again after another process
 /// moved the log head, by default, before answering `Conflict`. Two servers saturating one
 /// PostgreSQL registry conflict on most attempts (the one that waited for the other's lock

@@ -4,19 +4,28 @@
 //! A round: take up to `group_submissions_max` queued submissions; look up the command ids
 //! their callers gave (a known one is answered with its original receipt); decide each
 //! submission against the state the previous ones left (a rejected one fails alone); append
-//! every accepted batch with one `append_group` (one durable flush for all of them: group
-//! commit); publish the new state; answer each caller. Answering after publishing is what
-//! makes a receipt's `position` readable at once.
+//! every accepted batch with one `append_group_staged` (one durable flush for all of them:
+//! group commit); once the store says the round is durable, publish its state and answer
+//! each caller. Answering after publishing is what makes a receipt's `position` readable at
+//! once.
+//!
+//! Rounds overlap: as soon as a round is committed in log order (before it is durable) the
+//! writer decides and commits the next one against the state the first one leads to, so the
+//! processor works while the disk flushes. At most `ROUNDS_IN_FLIGHT_MAX` rounds wait for
+//! the disk; they become durable, are published and are answered in log order. Anything out
+//! of the ordinary (a rejected submission, a conflict, a store error, followed events, a
+//! command id that is in flight, shutdown) first waits for every round in flight.
 //!
 //! Architecture invariant: the published state only ever holds events that are durably in
-//! the log, in log order. The writer applies its own decisions only after the store
-//! acknowledged them at exactly the positions decided against; in every other case
-//! (a conflict, a deduplication race, a store failure) it re-reads the log instead.
+//! the log, in log order. The writer publishes its own decisions only after the store made
+//! them durable at exactly the positions decided against; in every other case (a conflict,
+//! a deduplication race, a store failure) it re-reads the log instead.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
 use sijill_domain::{
     apply, decide, Command, Context, DomainError, EntityId, Event, Registry, BATCH_COMMANDS_MAX,
 };
@@ -30,7 +39,7 @@ use uuid::Uuid;
 use crate::codec::{decode, encode_batch};
 use crate::engine::{EngineOptions, Receipt, Snapshot, Submission};
 use crate::error::EngineError;
-use crate::limits::{CONFLICT_PAUSE_DOUBLINGS_MAX, CONFLICT_PAUSE_STEP_US};
+use crate::limits::{CONFLICT_PAUSE_DOUBLINGS_MAX, CONFLICT_PAUSE_STEP_US, ROUNDS_IN_FLIGHT_MAX};
 use crate::replay::{absorb, catch_up};
 
 /// What callers send the writer.
@@ -76,9 +85,23 @@ struct Round {
     applied: Vec<Event>,
 }
 
+/// A round committed in log order, waiting for the disk before it is published and answered.
+struct InFlight {
+    /// The state after this round (and every round before it).
+    state: Registry,
+    accepted: Vec<(Pending, Vec<EntityId>)>,
+    /// The store's results, exactly as decided (no deduplication).
+    results: Vec<Appended>,
+    durable: BoxFuture<'static, Result<(), StoreError>>,
+}
+
 pub(crate) struct Writer {
     store: Arc<dyn EventStore>,
+    /// The state every decision is made against: the published state plus the rounds in
+    /// flight.
     state: Registry,
+    /// Oldest first.
+    in_flight: VecDeque<InFlight>,
     publish: watch::Sender<Snapshot>,
     reclaim: Reclaimer,
     group_max: usize,
@@ -95,6 +118,7 @@ impl Writer {
         Writer {
             store,
             state,
+            in_flight: VecDeque::new(),
             publish,
             reclaim: Reclaimer::start(),
             group_max: options.group_submissions_max,
@@ -136,24 +160,81 @@ impl Writer {
         followed: &mut Option<mpsc::Receiver<Vec<StoredEvent>>>,
     ) -> Option<oneshot::Sender<()>> {
         loop {
-            // Followed events first: a round decided on a stale state would only conflict.
+            // Rounds made durable first (their callers wait), then followed events (a round
+            // decided on a stale state would only conflict), then new submissions while
+            // there is room in flight.
+            let room = self.in_flight.len() < ROUNDS_IN_FLIGHT_MAX;
             let msg = tokio::select! {
                 biased;
+                durable = front_durable(&mut self.in_flight) => {
+                    self.settle_front(durable).await;
+                    continue;
+                }
                 events = next_followed(followed) => {
+                    self.settle_all().await;
                     self.follow(&events).await;
                     continue;
                 }
-                msg = inbox.recv() => msg,
+                msg = inbox.recv(), if room => msg,
             };
-            let first = match msg? {
-                Msg::Submit(job) => job,
-                Msg::Shutdown(done) => return Some(done),
+            let first = match msg {
+                Some(Msg::Submit(job)) => job,
+                Some(Msg::Shutdown(done)) => {
+                    self.settle_all().await;
+                    return Some(done);
+                }
+                None => {
+                    self.settle_all().await;
+                    return None;
+                }
             };
             let (jobs, stop) = gather(first, inbox, self.group_max);
             self.run_round(jobs).await;
             if stop.is_some() {
+                self.settle_all().await;
                 return stop;
             }
+        }
+    }
+
+    /// Publishes and answers the oldest round in flight, now that the store reported on its
+    /// durability.
+    async fn settle_front(&mut self, durable: Result<(), StoreError>) {
+        let Some(round) = self.in_flight.pop_front() else {
+            return;
+        };
+        if let Err(error) = durable {
+            return self.durability_failed(round, error).await;
+        }
+        let position = round.state.position();
+        self.publish(round.state);
+        for ((p, created), appended) in round.accepted.into_iter().zip(round.results) {
+            p.answer(Ok(receipt(appended, created, position)));
+        }
+    }
+
+    /// Waits for every round in flight and settles each.
+    async fn settle_all(&mut self) {
+        while let Some(front) = self.in_flight.front_mut() {
+            let durable = (&mut front.durable).await;
+            self.settle_front(durable).await;
+        }
+    }
+
+    /// A round could not be made durable: neither can the rounds decided on top of it. The
+    /// writer goes back to the published state, re-reads the log and resolves each batch
+    /// through its command id.
+    async fn durability_failed(&mut self, failed: InFlight, error: StoreError) {
+        let later: Vec<InFlight> = self.in_flight.drain(..).collect();
+        let published = Registry::clone(&self.publish.borrow().registry);
+        let replaced = std::mem::replace(&mut self.state, published);
+        self.reclaim.drop_later(Snapshot::of(replaced));
+        let error = Arc::new(error);
+        self.resolve_unknown(failed.accepted, Arc::clone(&error))
+            .await;
+        for round in later {
+            self.resolve_unknown(round.accepted, Arc::clone(&error))
+                .await;
         }
     }
 
@@ -176,8 +257,27 @@ impl Writer {
             pending = rest;
             if !round.accepted.is_empty() {
                 let expected = self.state.position();
-                match self.store.append_group(round.batches, expected).await {
-                    Ok(results) => self.commit(round.state, round.accepted, results).await,
+                let staged = self
+                    .store
+                    .append_group_staged(round.batches, expected)
+                    .await;
+                if staged.is_err() {
+                    self.settle_all().await;
+                }
+                match staged {
+                    Ok(staged) if as_decided(expected, round.state.position(), &staged.results) => {
+                        let replaced = std::mem::replace(&mut self.state, round.state);
+                        // The replaced state may hold the last references to the nodes the new
+                        // one copied.
+                        self.reclaim.drop_later(Snapshot::of(replaced));
+                        self.in_flight.push_back(InFlight {
+                            state: self.state.clone(),
+                            accepted: round.accepted,
+                            results: staged.results,
+                            durable: staged.durable,
+                        });
+                    }
+                    Ok(staged) => self.commit_raced(round.accepted, staged).await,
                     Err(AppendError::Conflict { actual, .. }) => {
                         tracing::debug!(expected, actual, "log head moved; catching up");
                         // The store named the head it found: read up to it without asking.
@@ -186,7 +286,9 @@ impl Writer {
                         retries += 1;
                         conflict_pause(retries).await;
                     }
-                    Err(AppendError::Store(e)) => self.resolve_unknown(round.accepted, e).await,
+                    Err(AppendError::Store(e)) => {
+                        self.resolve_unknown(round.accepted, Arc::new(e)).await
+                    }
                     Err(AppendError::Limit(e)) => fail_all(round.accepted, StoreError::Limit(e)),
                     Err(AppendError::Invalid(e)) => {
                         // Every batch was validated alone; a refusal here is a bug, not input.
@@ -222,6 +324,8 @@ impl Writer {
         if rejected.is_empty() {
             return Vec::new();
         }
+        // A refusal stands only against a state that is durable.
+        self.settle_all().await;
         let moved = match self.store.head().await {
             Ok(head) => head.position > self.state.position(),
             Err(_) => false,
@@ -279,29 +383,41 @@ impl Writer {
         if given.is_empty() {
             return pending;
         }
-        let lookups = pending.iter().map(|p| {
-            let store = Arc::clone(&self.store);
-            let id = given
-                .contains_key(&p.command_id)
-                .then(|| p.command_id.clone());
-            async move {
-                match id {
-                    Some(id) => store.find_command(&id).await,
-                    None => Ok(None),
-                }
+        // A retry of a batch still in flight is answered from the log once that is durable.
+        let retries_in_flight = (self.in_flight.iter())
+            .flat_map(|round| &round.accepted)
+            .any(|(p, _)| given.contains_key(&p.command_id));
+        if retries_in_flight {
+            self.settle_all().await;
+        }
+        let ids: Vec<CommandId> = pending
+            .iter()
+            .filter(|p| given.contains_key(&p.command_id))
+            .map(|p| p.command_id.clone())
+            .collect();
+        let mut found = match self.store.find_commands(&ids).await {
+            Ok(found) => found.into_iter(),
+            Err(e) => {
+                let error = EngineError::from(e);
+                pending
+                    .into_iter()
+                    .for_each(|p| p.answer(Err(error.clone())));
+                return Vec::new();
             }
-        });
-        let found = futures::future::join_all(lookups).await;
+        };
+        let position = self.publish.borrow().position;
         let mut kept = Vec::with_capacity(pending.len());
-        for (p, found) in pending.into_iter().zip(found) {
-            match found {
-                Ok(None) => kept.push(p),
-                Ok(Some(appended)) => {
-                    let receipt =
-                        recorded_receipt(&*self.store, &appended, self.state.position()).await;
+        for p in pending {
+            let recorded = match given.contains_key(&p.command_id) {
+                true => found.next().flatten(),
+                false => None,
+            };
+            match recorded {
+                None => kept.push(p),
+                Some(appended) => {
+                    let receipt = recorded_receipt(&*self.store, &appended, position).await;
                     p.answer(receipt);
                 }
-                Err(e) => p.answer(Err(e.into())),
             }
         }
         kept
@@ -374,26 +490,21 @@ impl Writer {
         state
     }
 
-    /// After `append_group` succeeded: publish and answer.
-    async fn commit(
+    /// The store appended the round, but not as decided: another process recorded one of
+    /// its command ids after the lookup, so the store deduplicated it and positions differ
+    /// from the decision. Once it is durable, re-read the log and answer.
+    async fn commit_raced(
         &mut self,
-        decided: Registry,
         accepted: Vec<(Pending, Vec<EntityId>)>,
-        results: Vec<Appended>,
+        staged: sijill_store::StagedGroup,
     ) {
-        let expected = self.state.position();
-        if as_decided(expected, decided.position(), &results) {
-            let replaced = std::mem::replace(&mut self.state, decided);
-            self.publish_state();
-            // The replaced state may hold the last references to the nodes the new one copied.
-            self.reclaim.drop_later(Snapshot::of(replaced));
-        } else {
-            // Another process recorded one of these command ids after the lookup: the store
-            // deduplicated it, so positions differ from the decision. Re-read the log.
-            self.catch_up().await;
+        self.settle_all().await;
+        if let Err(error) = staged.durable.await {
+            return self.resolve_unknown(accepted, Arc::new(error)).await;
         }
+        self.catch_up().await;
         let position = self.state.position();
-        for ((p, created), appended) in accepted.into_iter().zip(results) {
+        for ((p, created), appended) in accepted.into_iter().zip(staged.results) {
             let receipt = if appended.deduplicated {
                 recorded_receipt(&*self.store, &appended, position).await
             } else {
@@ -409,27 +520,24 @@ impl Writer {
     async fn resolve_unknown(
         &mut self,
         accepted: Vec<(Pending, Vec<EntityId>)>,
-        error: StoreError,
+        error: Arc<StoreError>,
     ) {
         tracing::error!(%error, "append failed; resolving each batch by its command id");
         // A store that failed to make writes durable cannot say what will survive a restart.
-        let poisoned = matches!(error, StoreError::Poisoned { .. });
-        let error = Arc::new(error);
+        let poisoned = matches!(*error, StoreError::Poisoned { .. });
         self.catch_up().await;
         let position = self.state.position();
         for (p, created) in accepted {
             let found = match poisoned {
-                true => Err(StoreError::Poisoned {
-                    reason: error.to_string(),
-                }),
-                false => self.store.find_command(&p.command_id).await,
+                true => Err(error.to_string()),
+                false => (self.store.find_command(&p.command_id).await).map_err(|e| e.to_string()),
             };
             let answer = match found {
                 Ok(Some(appended)) => Ok(receipt(appended, created, position)),
                 Ok(None) => Err(EngineError::Store(Arc::clone(&error))),
-                Err(e) => Err(EngineError::OutcomeUnknown {
+                Err(detail) => Err(EngineError::OutcomeUnknown {
                     command_id: p.command_id.clone(),
-                    detail: e.to_string(),
+                    detail,
                 }),
             };
             p.answer(answer);
@@ -450,9 +558,19 @@ impl Writer {
         self.publish_state();
     }
 
+    /// Publishes the decision state; only when no round is in flight (it would hold events
+    /// that are not durable yet).
     fn publish_state(&self) {
-        if self.publish.borrow().position != self.state.position() {
-            let replaced = self.publish.send_replace(Snapshot::of(self.state.clone()));
+        debug_assert!(
+            self.in_flight.is_empty(),
+            "publishing rounds still in flight"
+        );
+        self.publish(self.state.clone());
+    }
+
+    fn publish(&self, state: Registry) {
+        if self.publish.borrow().position != state.position() {
+            let replaced = self.publish.send_replace(Snapshot::of(state));
             self.reclaim.drop_later(replaced);
         }
     }
@@ -468,6 +586,14 @@ async fn conflict_pause(retries: u32) {
     let random = Uuid::now_v7().as_u128() as u64;
     let pause = std::time::Duration::from_micros(random % ceiling_us);
     tokio::time::sleep(pause).await;
+}
+
+/// The durability of the oldest round in flight; never resolves when none is.
+async fn front_durable(in_flight: &mut VecDeque<InFlight>) -> Result<(), StoreError> {
+    match in_flight.front_mut() {
+        Some(round) => (&mut round.durable).await,
+        None => std::future::pending().await,
+    }
 }
 
 async fn next_followed(

@@ -3,7 +3,8 @@
 //! baselines measured in the same run. Prints a Markdown table for `docs/performance.md`.
 //!
 //! Run: `cargo bench -p sijill-store --bench event_log`. Data goes to a temporary folder on
-//! the same file system as `TMPDIR`. Everything, the raw baselines included, runs with
+//! the same file system as `TMPDIR`. For profiling one phase, `SIJILL_BENCH_ONLY=grouped`
+//! (or `single`, `concurrent`, `read`) runs just that one, without the baselines. Everything, the raw baselines included, runs with
 //! mimalloc, the binaries' allocator.
 
 use std::sync::Arc;
@@ -240,25 +241,32 @@ async fn main() {
     if std::env::args().any(|a| a == "--list") {
         return; // `cargo test --benches` lists benchmarks; there is nothing to list.
     }
-    let (raw_single_rate, raw_single_median) = raw_single(false);
-    let (raw_fsync_rate, raw_fsync_median) = raw_single(true);
-    let raw_batched_rate = raw_batched();
+    let only = std::env::var("SIJILL_BENCH_ONLY").unwrap_or_default();
+    let runs = |phase: &str| only.is_empty() || only == phase;
     println!("| measurement | result |");
     println!("| --- | --- |");
-    println!("| raw sled insert+flush, one at a time | {raw_single_rate:.0} values/s, median {raw_single_median:?} |");
-    println!("| raw sled insert+flush+fsync, one at a time | {raw_fsync_rate:.0} values/s, median {raw_fsync_median:?} |");
-    println!("| raw sled apply_batch(1,000 x 300 B)+flush | {raw_batched_rate:.0} values/s |");
-    for size in [1, 10, 100, 1_000] {
+    if only.is_empty() {
+        let (raw_single_rate, raw_single_median) = raw_single(false);
+        let (raw_fsync_rate, raw_fsync_median) = raw_single(true);
+        let raw_batched_rate = raw_batched();
+        println!("| raw sled insert+flush, one at a time | {raw_single_rate:.0} values/s, median {raw_single_median:?} |");
+        println!("| raw sled insert+flush+fsync, one at a time | {raw_fsync_rate:.0} values/s, median {raw_fsync_median:?} |");
+        println!("| raw sled apply_batch(1,000 x 300 B)+flush | {raw_batched_rate:.0} values/s |");
+    }
+    for size in [1, 10, 100, 1_000].into_iter().filter(|_| runs("single")) {
         let (rate, latency) = appends(size).await;
         println!("| durable append, 1 appender, batch of {size} | {rate:.0} events/s (median append {latency:?}) |");
     }
-    for writers in [1, 16, 64] {
+    for writers in [1, 16, 64].into_iter().filter(|_| runs("concurrent")) {
         let (rate, per_flush) = concurrent(writers).await;
         println!("| durable append, {writers} concurrent appenders, batch of 1 | {rate:.0} events/s ({per_flush:.1} appends per flush) |");
     }
-    for callers in [16, 64] {
+    for callers in [16, 64].into_iter().filter(|_| runs("grouped")) {
         let rate = grouped(callers).await;
         println!("| durable append_group of {callers} one-event batches (the engine's group commit) | {rate:.0} events/s |");
+    }
+    if !runs("read") {
+        return;
     }
     let (read_only, with_decode, overlapped) = read_decode().await;
     println!("| read {READ_EVENTS} events in pages of {READ_PAGE} | {read_only:.0} events/s |");

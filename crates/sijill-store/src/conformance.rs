@@ -80,6 +80,7 @@ where
     export_import_round_trip(factory(StoreKey(8)).await, factory(StoreKey(9)).await).await;
     limits_refused_and_nothing_changes(factory(StoreKey(10)).await).await;
     invalid_batches_refused(factory(StoreKey(11)).await).await;
+    staged_groups_commit_in_order(factory(StoreKey(12)).await).await;
 }
 
 /// A batch of `events` events, each tagged with `tags`, with deterministic ids and payloads.
@@ -151,6 +152,41 @@ pub async fn ordering_and_gap_freedom<S: EventStore>(store: S) {
     );
     assert_eq!(all[1].command_id().as_str(), "b");
     assert_eq!(all[1].payload(), br#"{"command":"b","index":0}"#);
+}
+
+/// A staged group is committed in log order at once: the next group can be staged on its
+/// head before it is durable; each is readable once its `durable` future resolved.
+pub async fn staged_groups_commit_in_order<S: EventStore>(store: S) {
+    // Given a staged group of two batches on an empty log, not yet awaited,
+    let first = store
+        .append_group_staged(vec![batch("s1", 2, &[]), batch("s2", 1, &[])], 0)
+        .await
+        .unwrap();
+    let ranges: Vec<_> = first.results.iter().map(range).collect();
+    assert_eq!(ranges, [(1, 2, false), (3, 3, false)]);
+    // a second group staged on its head is accepted (one of its batches repeats `s2`),
+    let second = store
+        .append_group_staged(vec![batch("s2", 1, &[]), batch("s3", 2, &[])], 3)
+        .await
+        .unwrap();
+    let ranges: Vec<_> = second.results.iter().map(range).collect();
+    assert_eq!(ranges, [(3, 3, true), (4, 5, false)]);
+    // and a third staged on a stale head conflicts, naming the committed head.
+    match store
+        .append_group_staged(vec![batch("s4", 1, &[])], 3)
+        .await
+    {
+        Err(AppendError::Conflict { expected, actual }) => assert_eq!((expected, actual), (3, 5)),
+        other => panic!("a stale staged group must conflict, got {other:?}"),
+    }
+    // Once both are durable, the log holds exactly them, in order.
+    first.durable.await.unwrap();
+    second.durable.await.unwrap();
+    let events = store.read(1, 100).await.unwrap();
+    assert_eq!(positions(&events), [1, 2, 3, 4, 5]);
+    let ids: Vec<&str> = events.iter().map(|e| e.command_id().as_str()).collect();
+    assert_eq!(ids, ["s1", "s1", "s2", "s3", "s3"]);
+    assert_eq!(store.head().await.unwrap().position, 5);
 }
 
 /// Two writers appending against the same head: exactly one wins, the other learns the head.

@@ -30,7 +30,7 @@ pub use plan::{plan_group, GroupPlan};
 pub use sled::{IndexReport, SledStore, SLED_FORMAT_VERSION};
 pub use store::{
     check_link, follow, verify_chain, ChainBreak, ChainProblem, EventStore, PageReader,
-    VerifyReport, FOLLOW_PAGE_EVENTS,
+    StagedGroup, VerifyReport, FOLLOW_PAGE_EVENTS,
 };
 pub use stored::{
     chain_hash, hash_from_hex, hash_to_hex, stored_recorded_at, StoredEvent, GENESIS_HASH,

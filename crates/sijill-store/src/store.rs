@@ -18,6 +18,23 @@ use crate::stored::{hash_to_hex, StoredEvent, GENESIS_HASH};
 /// Events read per page when verifying or following the log.
 pub const FOLLOW_PAGE_EVENTS: usize = 1_000;
 
+/// A group committed in log order whose durability may still be pending (see
+/// [`EventStore::append_group_staged`]).
+pub struct StagedGroup {
+    /// One result per batch, in the caller's order, as `append_group` returns them.
+    pub results: Vec<Appended>,
+    /// Resolves once the whole group is durable; an error means it may never be.
+    pub durable: BoxFuture<'static, Result<(), StoreError>>,
+}
+
+impl fmt::Debug for StagedGroup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StagedGroup")
+            .field("results", &self.results)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The log of one registry: totally ordered, gap-free from position 1, hash-chained.
 ///
 /// Reads (`read`, `read_tag`, `head`, `find_command`, `subscribe`, `verify`) see only durable
@@ -43,6 +60,27 @@ pub trait EventStore: Send + Sync + 'static {
         expected_head: u64,
     ) -> Result<Vec<Appended>, AppendError>;
 
+    /// [`EventStore::append_group`] in two steps, so that a caller can prepare its next group
+    /// while this one is being made durable: resolves once the group is committed in log
+    /// order (the next `append_group` or `append_group_staged` comes after it and sees its
+    /// head), with a future that resolves once every batch of it is durable, or fails if it
+    /// never will be. Nothing of the group may be acknowledged before that future resolved
+    /// `Ok`, and reads do not see the group before then either.
+    ///
+    /// The default waits for durability before returning (right for backends whose commit
+    /// is durable, like PostgreSQL's).
+    async fn append_group_staged(
+        &self,
+        batches: Vec<NewBatch>,
+        expected_head: u64,
+    ) -> Result<StagedGroup, AppendError> {
+        let results = self.append_group(batches, expected_head).await?;
+        Ok(StagedGroup {
+            results,
+            durable: Box::pin(async { Ok(()) }),
+        })
+    }
+
     /// Appends events that already carry their stored bytes and hashes (import, moving a log
     /// between backends), if the head is still `expected_head`. They must continue the chain
     /// and form whole batches with new command ids (see `validate::check_stored_run`).
@@ -55,6 +93,16 @@ pub trait EventStore: Send + Sync + 'static {
 
     /// Where the batch with this command id landed, if it is durably in the log.
     async fn find_command(&self, id: &CommandId) -> Result<Option<Appended>, StoreError>;
+
+    /// [`EventStore::find_command`] for several ids, answered in their order. Backends
+    /// override it to look them all up in one go.
+    async fn find_commands(&self, ids: &[CommandId]) -> Result<Vec<Option<Appended>>, StoreError> {
+        let mut found = Vec::with_capacity(ids.len());
+        for id in ids {
+            found.push(self.find_command(id).await?);
+        }
+        Ok(found)
+    }
 
     /// Up to `limit` events from position `from` (1-based) on, in order.
     async fn read(&self, from: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError>;

@@ -64,7 +64,7 @@ struct Disk {
 }
 
 /// What a writer must do after reporting a commit.
-#[must_use = "a writer told to flush must call `Commits::flush`"]
+#[must_use = "a writer told to flush must call `Commits::flush` or `Commits::hand_over`"]
 pub enum Duty {
     /// Run the flush now, with [`Commits::flush`], after releasing the writer lock.
     Flush(Head),
@@ -101,6 +101,15 @@ impl Commits {
             self.wake.notify_one();
         }
         Duty::Wait
+    }
+
+    /// Hands a flush this caller was told to run to the flushing thread, for a caller that
+    /// must not wait for the disk. The thread flushes up to the head committed when it starts.
+    pub fn hand_over(&self, duty: Duty) {
+        if let Duty::Flush(_) = duty {
+            lock(&self.state).flushing = false;
+            self.wake.notify_one();
+        }
     }
 
     /// Flushes up to `target` (what [`Duty::Flush`] named) and publishes it as durable.

@@ -269,6 +269,19 @@ impl Log {
         batches: &[NewBatch],
         expected: u64,
     ) -> Result<(Vec<Appended>, u64), AppendError> {
+        let (results, wait_until, duty) = self.commit_group_leaving_flush(batches, expected)?;
+        // Outside the writer lock: the next writers commit while this flush runs.
+        self.do_duty(duty);
+        Ok((results, wait_until))
+    }
+
+    /// [`Log::commit_group`] without running the flush it may fall to this caller to run:
+    /// returns that duty too, for the caller to hand to another thread.
+    pub fn commit_group_leaving_flush(
+        &self,
+        batches: &[NewBatch],
+        expected: u64,
+    ) -> Result<(Vec<Appended>, u64, Duty), AppendError> {
         let (results, duty) = {
             let mut committed = self.lock_writer()?;
             self.refuse_if_poisoned()?;
@@ -283,10 +296,8 @@ impl Log {
             };
             (plan.results, duty)
         };
-        // Outside the writer lock: the next writers commit while this flush runs.
-        self.do_duty(duty);
         let wait_until = results.iter().map(|a| a.last).max().unwrap_or(0);
-        Ok((results, wait_until))
+        Ok((results, wait_until, duty))
     }
 
     fn do_duty(&self, duty: Duty) {

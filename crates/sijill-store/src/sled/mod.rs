@@ -22,7 +22,7 @@ use uuid::Uuid;
 use crate::batch::{Appended, Head, NewBatch};
 use crate::command_id::CommandId;
 use crate::error::{AppendError, StoreError};
-use crate::store::{follow, EventStore, PageReader};
+use crate::store::{follow, EventStore, PageReader, StagedGroup};
 use crate::stored::StoredEvent;
 use crate::validate::{validate_batches, validate_page};
 
@@ -82,18 +82,25 @@ impl SledStore {
     }
 
     async fn wait_durable(&self, position: u64) -> Result<(), StoreError> {
-        let mut durable = self.log.durable.clone();
-        let reached = |d: &flusher::Durable| d.head.position >= position || d.poisoned.is_some();
-        let state = durable
-            .wait_for(reached)
-            .await
-            .map_err(|_| StoreError::Closed)?;
-        match &state.poisoned {
-            Some(reason) if state.head.position < position => Err(StoreError::Poisoned {
-                reason: reason.to_string(),
-            }),
-            _ => Ok(()),
-        }
+        wait_durable(self.log.durable.clone(), position).await
+    }
+}
+
+/// Waits until `position` is durable, or fails once the store is poisoned short of it.
+async fn wait_durable(
+    mut durable: watch::Receiver<flusher::Durable>,
+    position: u64,
+) -> Result<(), StoreError> {
+    let reached = |d: &flusher::Durable| d.head.position >= position || d.poisoned.is_some();
+    let state = durable
+        .wait_for(reached)
+        .await
+        .map_err(|_| StoreError::Closed)?;
+    match &state.poisoned {
+        Some(reason) if state.head.position < position => Err(StoreError::Poisoned {
+            reason: reason.to_string(),
+        }),
+        _ => Ok(()),
     }
 }
 
@@ -131,6 +138,23 @@ impl EventStore for SledStore {
         Ok(results)
     }
 
+    async fn append_group_staged(
+        &self,
+        batches: Vec<NewBatch>,
+        expected_head: u64,
+    ) -> Result<StagedGroup, AppendError> {
+        validate_batches(&batches)?;
+        let log = Arc::clone(&self.log);
+        let (results, wait_until, duty) =
+            blocking(move || log.commit_group_leaving_flush(&batches, expected_head)).await??;
+        // The caller goes on while the flushing thread makes the group durable.
+        self.log.commits.hand_over(duty);
+        Ok(StagedGroup {
+            results,
+            durable: Box::pin(wait_durable(self.log.durable.clone(), wait_until)),
+        })
+    }
+
     async fn append_stored(
         &self,
         events: Vec<StoredEvent>,
@@ -143,17 +167,35 @@ impl EventStore for SledStore {
     }
 
     async fn find_command(&self, id: &CommandId) -> Result<Option<Appended>, StoreError> {
-        let (log, key) = (Arc::clone(&self.log), id.clone());
-        let found = blocking(move || log.trees.lookup(&key)).await??;
+        let mut found = self.find_commands(std::slice::from_ref(id)).await?;
+        Ok(found.pop().flatten())
+    }
+
+    async fn find_commands(&self, ids: &[CommandId]) -> Result<Vec<Option<Appended>>, StoreError> {
+        let (log, keys) = (Arc::clone(&self.log), ids.to_vec());
+        let found = blocking(move || {
+            let ranges: Result<Vec<_>, StoreError> =
+                keys.iter().map(|key| log.trees.lookup(key)).collect();
+            ranges.map(|ranges| (keys, ranges))
+        })
+        .await??;
+        // Read after the lookups: an entry committed but not yet durable is left out.
         let durable = self.log.durable_head().position;
-        Ok(found
-            .filter(|&(_, last)| last <= durable)
-            .map(|(first, last)| Appended {
-                command_id: id.clone(),
-                first,
-                last,
-                deduplicated: true,
-            }))
+        let (keys, ranges) = found;
+        Ok(keys
+            .into_iter()
+            .zip(ranges)
+            .map(|(command_id, range)| {
+                range
+                    .filter(|&(_, last)| last <= durable)
+                    .map(|(first, last)| Appended {
+                        command_id,
+                        first,
+                        last,
+                        deduplicated: true,
+                    })
+            })
+            .collect())
     }
 
     async fn read(&self, from: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {
