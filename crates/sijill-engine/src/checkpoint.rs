@@ -394,8 +394,7 @@ async fn save_in_background(
     let folder = folder.to_path_buf();
     let started = Instant::now();
     let saved =
-        tokio::task::spawn_blocking(move || save_checkpoint(&folder, &state.registry, event_hash))
-            .await;
+        on_background_thread(move || save_checkpoint(&folder, &state.registry, event_hash)).await;
     match saved {
         Ok(Ok(path)) => {
             tracing::info!(file = %path.display(), position, seconds = started.elapsed().as_secs_f64(), "checkpoint saved");
@@ -412,9 +411,70 @@ async fn save_in_background(
     }
 }
 
+/// Nice value of the thread that saves a checkpoint: the lowest priority there is.
+const BACKGROUND_NICE: i32 = 19;
+
+/// Runs `work` on a thread of its own at the lowest CPU priority and returns its result.
+///
+/// Saving a large registry takes a second or more of processor time; at normal priority it
+/// takes a core from the writer and the readers for that long. At nice 19 the scheduler gives
+/// it the time they leave (while they wait for the disk, between requests), so the save takes
+/// longer under load and costs the registry's callers almost nothing.
+async fn on_background_thread<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> io::Result<T> {
+    let (done, result) = oneshot::channel();
+    std::thread::Builder::new()
+        .name("sijill-checkpoint".into())
+        .spawn(move || {
+            lower_priority();
+            let _ = done.send(work());
+        })?;
+    result
+        .await
+        .map_err(|_| io::Error::other("the checkpoint thread panicked"))
+}
+
+/// Asks for [`BACKGROUND_NICE`] for the calling thread (Linux threads have a nice value of
+/// their own). Failing leaves the thread at normal priority, which is slower, never wrong.
+#[cfg(target_os = "linux")]
+fn lower_priority() {
+    // SAFETY: `gettid` and `setpriority` take and return plain integers.
+    let result = unsafe {
+        let thread = libc::gettid() as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, thread, BACKGROUND_NICE)
+    };
+    if result != 0 {
+        let error = io::Error::last_os_error();
+        tracing::debug!(%error, "checkpoint thread keeps its priority");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_priority() {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(target_os = "linux")]
+    fn own_nice() -> i32 {
+        // SAFETY: plain integers in and out; errno is cleared first because -1 is a valid
+        // nice value.
+        unsafe {
+            *libc::__errno_location() = 0;
+            libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t)
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn checkpoints_are_saved_at_the_lowest_priority_without_lowering_the_caller() {
+        let caller = own_nice();
+        let saver = on_background_thread(own_nice).await.unwrap();
+        assert_eq!(saver, BACKGROUND_NICE);
+        assert_eq!(own_nice(), caller);
+    }
 
     #[test]
     fn a_running_engine_saves_after_every_events_and_an_eighth_of_the_log() {
