@@ -250,7 +250,7 @@ impl Writer {
     }
 
     async fn run_round(&mut self, jobs: Vec<Job>) {
-        let mut pending = self.admit(jobs).await;
+        let mut pending = self.admit(jobs);
         let mut retries = 0;
         while !pending.is_empty() {
             let (round, rest, rejected) = self.decide(pending);
@@ -326,6 +326,10 @@ impl Writer {
         }
         // A refusal stands only against a state that is durable.
         self.settle_all().await;
+        let rejected = self.answer_recorded(rejected).await;
+        if rejected.is_empty() {
+            return Vec::new();
+        }
         let moved = match self.store.head().await {
             Ok(head) => head.position > self.state.position(),
             Err(_) => false,
@@ -340,9 +344,15 @@ impl Writer {
         Vec::new()
     }
 
-    /// Checks each job, mints missing command ids, answers those already recorded, and
-    /// folds same-id jobs of this round together.
-    async fn admit(&mut self, jobs: Vec<Job>) -> Vec<Pending> {
+    /// Checks each job, mints missing command ids and folds same-id jobs of this round
+    /// together.
+    ///
+    /// Command ids are not looked up before deciding: a retry of a recorded batch is either
+    /// refused when decided again (then [`Writer::answer_recorded`] finds its id) or
+    /// deduplicated by the store when appended (then the round is answered from the log, as
+    /// in [`Writer::commit_raced`]). Either way its caller gets the original receipt, and
+    /// the common case, a new batch, costs no lookup of its own.
+    fn admit(&mut self, jobs: Vec<Job>) -> Vec<Pending> {
         let mut pending: Vec<Pending> = Vec::with_capacity(jobs.len());
         let mut given: HashMap<CommandId, usize> = HashMap::new();
         for job in jobs {
@@ -371,56 +381,57 @@ impl Writer {
                 }
             }
         }
-        self.drop_recorded(pending, &given).await
+        pending
     }
 
-    /// Answers the pending submissions whose command id the log already holds.
-    async fn drop_recorded(
+    /// Answers the refused submissions whose caller-given command id the log already holds
+    /// with their original receipts: a retry of a recorded batch is usually refused when
+    /// decided again (its handles exist by now), and must get what the first attempt got.
+    async fn answer_recorded(
         &mut self,
-        pending: Vec<Pending>,
-        given: &HashMap<CommandId, usize>,
-    ) -> Vec<Pending> {
-        if given.is_empty() {
-            return pending;
-        }
-        // A retry of a batch still in flight is answered from the log once that is durable.
-        let retries_in_flight = (self.in_flight.iter())
-            .flat_map(|round| &round.accepted)
-            .any(|(p, _)| given.contains_key(&p.command_id));
-        if retries_in_flight {
-            self.settle_all().await;
-        }
-        let ids: Vec<CommandId> = pending
-            .iter()
-            .filter(|p| given.contains_key(&p.command_id))
-            .map(|p| p.command_id.clone())
+        rejected: Vec<(Pending, EngineError)>,
+    ) -> Vec<(Pending, EngineError)> {
+        let given = |p: &Pending| p.job.submission.command_id.is_some();
+        let ids: Vec<CommandId> = (rejected.iter())
+            .filter(|(p, _)| given(p))
+            .map(|(p, _)| p.command_id.clone())
             .collect();
+        if ids.is_empty() {
+            return rejected;
+        }
         let mut found = match self.store.find_commands(&ids).await {
             Ok(found) => found.into_iter(),
             Err(e) => {
+                // Whether the first attempt was recorded is unknown: say so, not "refused".
                 let error = EngineError::from(e);
-                pending
+                let unresolved = rejected
                     .into_iter()
-                    .for_each(|p| p.answer(Err(error.clone())));
-                return Vec::new();
+                    .filter_map(|(p, refusal)| match given(&p) {
+                        true => {
+                            p.answer(Err(error.clone()));
+                            None
+                        }
+                        false => Some((p, refusal)),
+                    });
+                return unresolved.collect();
             }
         };
         let position = self.publish.borrow().position;
-        let mut kept = Vec::with_capacity(pending.len());
-        for p in pending {
-            let recorded = match given.contains_key(&p.command_id) {
+        let mut refused = Vec::with_capacity(rejected.len());
+        for (p, error) in rejected {
+            let recorded = match given(&p) {
                 true => found.next().flatten(),
                 false => None,
             };
             match recorded {
-                None => kept.push(p),
+                None => refused.push((p, error)),
                 Some(appended) => {
                     let receipt = recorded_receipt(&*self.store, &appended, position).await;
                     p.answer(receipt);
                 }
             }
         }
-        kept
+        refused
     }
 
     /// Decides pending submissions in order against the evolving state. Returns the round,

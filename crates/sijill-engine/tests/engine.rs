@@ -160,6 +160,41 @@ async fn a_retry_with_the_same_command_id_returns_the_first_receipt() {
     assert_eq!(store.head().await.expect("head").position, 4);
 }
 
+#[tokio::test]
+async fn a_retry_that_would_be_accepted_again_is_still_answered_with_the_first_receipt() {
+    // Given a recorded batch that, decided again, would be accepted again (two corrections
+    // that end where they started),
+    let (engine, store) = memory_engine().await;
+    engine
+        .submit(submission(FOUNDING, None))
+        .await
+        .expect("recorded");
+    let there_and_back = r#"[
+      {"command": "correct_name", "entity": "@achraf", "name": {"text": "Achraf Chahbun"}},
+      {"command": "correct_name", "entity": "@achraf", "name": {"text": "Achraf Chahboun"}}
+    ]"#;
+    let first = engine
+        .submit(submission(there_and_back, Some("typo-round-trip")))
+        .await
+        .expect("recorded");
+    assert_eq!((first.first, first.last), (5, 6));
+    // when it is sent again with the same command id,
+    let again = engine
+        .submit(submission(there_and_back, Some("typo-round-trip")))
+        .await
+        .expect("answered");
+    // then the store deduplicates it: the answer is the first receipt and nothing is appended.
+    assert_eq!(
+        again,
+        Receipt {
+            deduplicated: true,
+            ..first
+        }
+    );
+    assert_eq!(store.head().await.expect("head").position, 6);
+    assert_eq!(engine.snapshot().position, 6);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_submitters_are_each_acknowledged_once_without_gaps() {
     // Given an empty registry, when 64 tasks submit 8 batches each, concurrently,
