@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::hash::{FastMap as HashMap, FastSet as HashSet};
 
+use chrono::NaiveDate;
 use serde::de::value::StrDeserializer;
 use serde::Deserialize;
 
@@ -56,6 +57,16 @@ pub(crate) fn plan(
 ) -> Result<Planned, ImportError> {
     let warnings = std::mem::take(&mut records.warnings);
     let mut planner = Planner::new(options, file_hash, warnings);
+    // A command per record, and an end for most memberships: growing past that copies
+    // hundreds of megabytes of commands at national scale.
+    let commands = records.areas.len()
+        + records.persons.len()
+        + records.organizations.len()
+        + records.posts.len()
+        + records.events.len()
+        + 2 * records.memberships.len();
+    planner.commands.reserve(commands);
+    planner.paths.reserve(commands);
     planner.assign_handles(&records)?;
     planner.areas(&records.areas)?;
     planner.persons(&records.persons)?;
@@ -181,7 +192,12 @@ impl<'o> Planner<'o> {
         records: &[(&str, Option<&str>)],
         id_required: bool,
     ) -> Result<(), ImportError> {
-        let mut seen: HashMap<&str, &str> = HashMap::default();
+        let mut seen: HashMap<&str, &str> =
+            HashMap::with_capacity_and_hasher(records.len(), Default::default());
+        self.taken.reserve(records.len());
+        self.handles.reserve(records.len());
+        let ids = self.ids.entry(kind).or_default();
+        ids.reserve(records.len());
         for (path, id) in records {
             let Some(id) = id else {
                 if id_required {
@@ -644,25 +660,39 @@ impl<'o> Planner<'o> {
 
     /// Starts every mandate by start date (file order among equals), each followed by its
     /// end, so seats are free again before a successor starts.
+    ///
+    /// Only the start dates are sorted; each mandate's commands (hundreds of bytes each) are
+    /// built once, in that order. A membership that cannot be planned is reported as
+    /// checking every membership in file order finds it: the first one wrong, its first
+    /// problem.
     fn memberships(&mut self, memberships: &[Rec<MembershipIn>]) -> Result<(), ImportError> {
-        let mut starts = Vec::with_capacity(memberships.len());
-        for (index, rec) in memberships.iter().enumerate() {
-            let (start, end) = self.mandate(index, rec)?;
-            starts.push((start.from, index, start, end));
-        }
-        starts.sort_by_key(|s| (s.0, s.1));
-        for (_, index, start, end) in starts {
-            let path = &memberships[index].path;
-            self.push(path, start);
+        let Some(order) = start_order(memberships) else {
+            return self.first_membership_error(memberships);
+        };
+        for index in order {
+            let rec = &memberships[index];
+            let Ok((start, end)) = self.mandate(index, rec) else {
+                return self.first_membership_error(memberships);
+            };
+            self.push(&rec.path, start);
             if let Some(end) = end {
-                self.push(path, end);
+                self.push(&rec.path, end);
             }
         }
         Ok(())
     }
 
+    /// The first error planning the memberships in file order gives; called only when one
+    /// of them cannot be planned, which planning is a pure function of.
+    fn first_membership_error(&self, memberships: &[Rec<MembershipIn>]) -> Result<(), ImportError> {
+        for (index, rec) in memberships.iter().enumerate() {
+            self.mandate(index, rec)?;
+        }
+        unreachable!("a membership that cannot be planned in one order cannot in another")
+    }
+
     fn mandate(
-        &mut self,
+        &self,
         index: usize,
         rec: &Rec<MembershipIn>,
     ) -> Result<(StartMandate, Option<EndMandate>), ImportError> {
@@ -902,6 +932,32 @@ impl<'o> Planner<'o> {
         }
         Ok(())
     }
+}
+
+/// Membership indexes by start date, then file order; `None` when a start date is missing
+/// or invalid. The date's order is the domain's (earliest day, latest day, then the date
+/// itself), with the two days computed once per membership rather than per comparison.
+fn start_order(memberships: &[Rec<MembershipIn>]) -> Option<Vec<usize>> {
+    let mut keys = Vec::with_capacity(memberships.len());
+    for (index, rec) in memberships.iter().enumerate() {
+        let m = &rec.value;
+        let from = date(
+            &rec.path,
+            ("start_date", m.start_date.as_deref()),
+            ("sijill:start_date", m.edtf_start_date.as_deref()),
+        )
+        .ok()??;
+        let earliest = from.earliest().unwrap_or(NaiveDate::MIN);
+        let latest = from.latest().unwrap_or(NaiveDate::MAX);
+        keys.push((earliest, latest, from, index));
+    }
+    keys.sort_unstable_by(|a, b| {
+        (a.0, a.1)
+            .cmp(&(b.0, b.1))
+            .then_with(|| a.2.cmp(&b.2))
+            .then(a.3.cmp(&b.3))
+    });
+    Some(keys.into_iter().map(|(_, _, _, index)| index).collect())
 }
 
 fn id_list<T>(records: &[Rec<T>], id: impl Fn(&T) -> Option<&str>) -> Vec<(&str, Option<&str>)> {
