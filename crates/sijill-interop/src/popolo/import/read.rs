@@ -8,8 +8,8 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::fmt;
-use std::sync::Arc;
+use std::fmt::{self, Write};
+use std::sync::{Arc, OnceLock};
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
@@ -17,6 +17,7 @@ use serde_json::value::RawValue;
 use sijill_domain::{EdtfDate, Names, Note, Seats, Tally, Vote};
 
 use super::ImportError;
+use crate::hash::FastSet;
 use crate::popolo::schema::{check_record, push_key, RecordKind};
 
 /// Distinct (kind, field) warnings kept; beyond, they are only counted.
@@ -418,6 +419,19 @@ fn handled(kind: RecordKind) -> &'static [&'static str] {
     }
 }
 
+/// Whether `field` of a record of `kind` is in [`handled`]: asked for every field of every
+/// record, so answered from a hash set rather than by comparing names.
+fn is_handled(kind: RecordKind, field: &str) -> bool {
+    static HANDLED: OnceLock<Vec<FastSet<&'static str>>> = OnceLock::new();
+    let sets = HANDLED.get_or_init(|| {
+        RecordKind::ALL
+            .iter()
+            .map(|kind| handled(*kind).iter().copied().collect())
+            .collect()
+    });
+    sets[kind as usize].contains(field)
+}
+
 /// Embedded records Popolo allows but sijill imports only as top-level records with ids.
 fn embedded(kind: RecordKind) -> &'static [(&'static str, &'static str)] {
     match kind {
@@ -454,6 +468,7 @@ fn embedded(kind: RecordKind) -> &'static [(&'static str, &'static str)] {
 pub(crate) fn read(bytes: &[u8]) -> Result<Records<'_>, ImportError> {
     let mut sink = Sink {
         records: Records::default(),
+        path_text: String::new(),
         failure: None,
         current: None,
     };
@@ -492,6 +507,8 @@ fn syntax_error(error: &serde_json::Error, within: Option<RecordKind>) -> Import
 
 struct Sink<'a> {
     records: Records<'a>,
+    /// Where each record's path is written before it is shared.
+    path_text: String,
     /// The real error behind a serde error raised to stop reading.
     failure: Option<ImportError>,
     /// The array being read.
@@ -505,10 +522,13 @@ impl<'a> Sink<'a> {
         index: usize,
         raw: &'a RawValue,
     ) -> Result<(), ImportError> {
-        let path = format!("$.{}[{index}]", kind.key());
+        // One allocation for the path every command of the record shares.
+        self.path_text.clear();
+        write!(self.path_text, "$.{}[{index}]", kind.key()).expect("a String takes any text");
+        let path: Arc<str> = Arc::from(self.path_text.as_str());
         let mut unhandled: Vec<String> = Vec::new();
         let mut note = |field: &str, holds_data: bool| {
-            if holds_data && handled(kind).binary_search(&field).is_err() {
+            if holds_data && !is_handled(kind, field) {
                 unhandled.push(field.to_owned());
             }
         };
@@ -559,22 +579,16 @@ impl<'a> Sink<'a> {
 
 /// Parses a schema-checked record into its typed form; what the schema does not check (the
 /// `sijill:` extension fields, the domain's own limits) is reported with its exact path.
-fn typed<'a, T: Deserialize<'a>>(text: &'a str, path: String) -> Result<Rec<T>, ImportError> {
+fn typed<'a, T: Deserialize<'a>>(text: &'a str, path: Arc<str>) -> Result<Rec<T>, ImportError> {
     if let Ok(value) = serde_json::from_str(text) {
-        return Ok(Rec {
-            path: path.into(),
-            value,
-        });
+        return Ok(Rec { path, value });
     }
     // Tracking the path costs on every field, so it is paid only to explain a failure.
     let mut deserializer = serde_json::Deserializer::from_str(text);
     match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
-        Ok(value) => Ok(Rec {
-            path: path.into(),
-            value,
-        }),
+        Ok(value) => Ok(Rec { path, value }),
         Err(e) => {
-            let mut at = path;
+            let mut at = path.to_string();
             for segment in e.path().iter() {
                 match segment {
                     serde_path_to_error::Segment::Seq { index } => {
@@ -740,9 +754,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn handled_fields_are_sorted_for_binary_search() {
+    fn handled_fields_are_sorted_and_found_by_their_kind() {
         for kind in RecordKind::ALL {
             assert!(handled(kind).windows(2).all(|w| w[0] < w[1]), "{kind:?}");
+            for field in handled(kind) {
+                assert!(is_handled(kind, field), "{kind:?} {field}");
+            }
+            assert!(!is_handled(kind, "birth_date"), "{kind:?}");
         }
+        assert!(!is_handled(RecordKind::Person, "classification"));
     }
 }
