@@ -213,13 +213,13 @@ pub fn validate_document(document: &Value) -> Result<(), SchemaError> {
 }
 
 /// The compiled schemas: one node per (sub)schema, `$ref`s resolved to node indexes.
-struct Schemas {
+pub(super) struct Schemas {
     nodes: Vec<Node>,
     roots: HashMap<&'static str, usize>,
 }
 
 #[derive(Default)]
-struct Node {
+pub(super) struct Node {
     /// Allowed types; `None` accepts any.
     types: Option<Vec<JsonType>>,
     /// Property name -> (node, index in `required` if required).
@@ -233,7 +233,7 @@ struct Node {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum JsonType {
+pub(super) enum JsonType {
     String,
     Number,
     Integer,
@@ -283,7 +283,7 @@ fn type_of(value: &Value) -> &'static str {
 }
 
 impl Schemas {
-    fn get() -> &'static Schemas {
+    pub(super) fn get() -> &'static Schemas {
         static SCHEMAS: OnceLock<Schemas> = OnceLock::new();
         SCHEMAS.get_or_init(|| {
             Schemas::compile().unwrap_or_else(|e| panic!("vendored Popolo schemas: {e}"))
@@ -374,14 +374,77 @@ impl Schemas {
         self.roots[file]
     }
 
+    /// The schema of a record of `kind`.
+    pub(super) fn root_of(&self, kind: RecordKind) -> usize {
+        self.root(kind.file())
+    }
+
+    /// A node with no `$ref` (see [`Schemas::resolve`]).
+    pub(super) fn node(&self, resolved: usize) -> &Node {
+        &self.nodes[resolved]
+    }
+
     /// The node a `$ref` chain ends at.
-    fn resolve(&self, mut node: usize) -> usize {
+    pub(super) fn resolve(&self, mut node: usize) -> usize {
         // Draft 3: a `$ref` replaces the rest of the schema it appears in.
         while let Some(target) = self.nodes[node].target {
             node = target;
         }
         node
     }
+}
+
+impl Node {
+    /// Whether a value satisfying `kinds` has an allowed type.
+    pub(super) fn allows(&self, kinds: &[JsonType]) -> bool {
+        self.types
+            .as_ref()
+            .is_none_or(|types| types.iter().any(|t| kinds.contains(t)))
+    }
+
+    /// Whether a string matches the node's pattern (when it has one).
+    pub(super) fn matches(&self, text: &str) -> bool {
+        self.pattern.as_ref().is_none_or(|p| p.is_match(text))
+    }
+
+    /// The schema of an array's items.
+    pub(super) fn items(&self) -> Option<usize> {
+        self.items
+    }
+
+    /// A property's schema, and its place among the required ones if it is required.
+    pub(super) fn property(&self, name: &str) -> (Option<usize>, Option<usize>) {
+        self.properties
+            .get(name)
+            .map_or((None, None), |&(node, required)| (Some(node), required))
+    }
+
+    /// Whether a required property is missing from an object whose seen required
+    /// properties are the bits of `seen`.
+    pub(super) fn lacks_required(&self, seen: u64) -> bool {
+        (0..self.required.len()).any(|i| seen & (1 << i) == 0)
+    }
+}
+
+/// Checks a value no typed record reads against `node`; says whether it holds data.
+pub(super) fn ignored_value_holds_data<'de, D: serde::Deserializer<'de>>(
+    node: Option<usize>,
+    value: D,
+) -> Result<bool, D::Error> {
+    let mut walk = Walk {
+        schemas: Schemas::get(),
+        base: "",
+        segments: Vec::new(),
+        failure: None,
+        field: &mut |_, _| {},
+        // Below the record: no field to report.
+        depth: 1,
+    };
+    NodeSeed {
+        walk: &mut walk,
+        node,
+    }
+    .deserialize(value)
 }
 
 /// The state of one check: where in the document it is, and the first problem found.
@@ -567,7 +630,7 @@ impl<'de> Visitor<'de> for NodeSeed<'_, '_, 'de> {
 }
 
 /// An object key, borrowed from the input when it has no escapes.
-struct Key<'de>(Cow<'de, str>);
+pub(super) struct Key<'de>(pub(super) Cow<'de, str>);
 
 impl<'de> Deserialize<'de> for Key<'de> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Key<'de>, D::Error> {

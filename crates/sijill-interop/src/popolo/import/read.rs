@@ -18,6 +18,7 @@ use sijill_domain::{EdtfDate, Names, Note, Seats, Tally, Vote};
 
 use super::ImportError;
 use crate::hash::FastSet;
+use crate::popolo::checked::parse_checked;
 use crate::popolo::schema::{check_record, push_key, RecordKind};
 
 /// Distinct (kind, field) warnings kept; beyond, they are only counted.
@@ -526,30 +527,65 @@ impl<'a> Sink<'a> {
         self.path_text.clear();
         write!(self.path_text, "$.{}[{index}]", kind.key()).expect("a String takes any text");
         let path: Arc<str> = Arc::from(self.path_text.as_str());
+        let text = raw.get();
+        match kind {
+            RecordKind::Area => {
+                let record = self.record(kind, text, path)?;
+                self.records.areas.push(record);
+            }
+            RecordKind::Person => {
+                let record = self.record(kind, text, path)?;
+                self.records.persons.push(record);
+            }
+            RecordKind::Organization => {
+                let record = self.record(kind, text, path)?;
+                self.records.organizations.push(record);
+            }
+            RecordKind::Post => {
+                let record = self.record(kind, text, path)?;
+                self.records.posts.push(record);
+            }
+            RecordKind::Event => {
+                let record = self.record(kind, text, path)?;
+                self.records.events.push(record);
+            }
+            RecordKind::Membership => {
+                let record = self.record(kind, text, path)?;
+                self.records.memberships.push(record);
+            }
+        }
+        Ok(())
+    }
+
+    /// One record, typed. A valid record is checked and parsed in one pass; any other is
+    /// checked against its schema, screened and parsed in turn, which says exactly what is
+    /// wrong and where (the one pass only says that something is).
+    fn record<T: Deserialize<'a>>(
+        &mut self,
+        kind: RecordKind,
+        text: &'a str,
+        path: Arc<str>,
+    ) -> Result<Rec<T>, ImportError> {
         let mut unhandled: Vec<String> = Vec::new();
         let mut note = |field: &str, holds_data: bool| {
             if holds_data && !is_handled(kind, field) {
                 unhandled.push(field.to_owned());
             }
         };
-        check_record(
-            kind,
-            &mut serde_json::Deserializer::from_str(raw.get()),
-            &path,
-            &mut note,
-        )?;
-        self.screen(kind, &unhandled, &path)?;
-        let text = raw.get();
-        let records = &mut self.records;
-        match kind {
-            RecordKind::Area => records.areas.push(typed(text, path)?),
-            RecordKind::Person => records.persons.push(typed(text, path)?),
-            RecordKind::Organization => records.organizations.push(typed(text, path)?),
-            RecordKind::Post => records.posts.push(typed(text, path)?),
-            RecordKind::Event => records.events.push(typed(text, path)?),
-            RecordKind::Membership => records.memberships.push(typed(text, path)?),
+        if let Some(value) = parse_checked(kind, text, &mut note) {
+            self.screen(kind, &unhandled, &path)?;
+            return Ok(Rec { path, value });
         }
-        Ok(())
+        unhandled.clear();
+        let mut note = |field: &str, holds_data: bool| {
+            if holds_data && !is_handled(kind, field) {
+                unhandled.push(field.to_owned());
+            }
+        };
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        check_record(kind, &mut deserializer, &path, &mut note)?;
+        self.screen(kind, &unhandled, &path)?;
+        typed(text, path)
     }
 
     /// Refuses embedded records; counts the other fields that will not be imported.
@@ -752,6 +788,71 @@ impl<'a> Visitor<'a> for ArraySeed<'_, 'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A record read in one pass: its typed form and the fields not imported.
+    type Read = Option<(String, Vec<(String, bool)>)>;
+
+    fn one_pass<'a, T: Deserialize<'a> + fmt::Debug>(kind: RecordKind, text: &'a str) -> Read {
+        let mut fields = Vec::new();
+        let mut note = |field: &str, holds: bool| {
+            if !is_handled(kind, field) {
+                fields.push((field.to_owned(), holds));
+            }
+        };
+        let value: T = parse_checked(kind, text, &mut note)?;
+        Some((format!("{value:?}"), fields))
+    }
+
+    fn slow_way<'a, T: Deserialize<'a> + fmt::Debug>(kind: RecordKind, text: &'a str) -> Read {
+        let mut fields = Vec::new();
+        let mut note = |field: &str, holds: bool| {
+            if !is_handled(kind, field) {
+                fields.push((field.to_owned(), holds));
+            }
+        };
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        check_record(kind, &mut deserializer, "$", &mut note).ok()?;
+        let value: T = serde_json::from_str(text).ok()?;
+        Some((format!("{value:?}"), fields))
+    }
+
+    /// Whether the one pass takes `text`; it must agree with the slow way either way.
+    fn check<'a, T: Deserialize<'a> + fmt::Debug>(kind: RecordKind, text: &'a str) -> bool {
+        let fast = one_pass::<T>(kind, text);
+        assert_eq!(fast, slow_way::<T>(kind, text), "{text}");
+        fast.is_some()
+    }
+
+    #[test]
+    fn one_pass_reads_what_checking_then_parsing_reads_and_refuses_the_rest() {
+        let person = |text| check::<PersonIn>(RecordKind::Person, text);
+        let membership = |text| check::<MembershipIn>(RecordKind::Membership, text);
+        let event = |text| check::<EventIn>(RecordKind::Event, text);
+        assert!(person(
+            r#"{"id":"a","name":"أمينة","other_names":[{"name":"Amina \"A\"","lang":"ar-Latn"}],"gender":"female","birth_date":"1970","sijill:x":{"deep":[]},"links":[]}"#
+        ));
+        assert!(membership(
+            r#"{"id":"m","person_id":"a","post_id":"p","start_date":"2016-12-11","end_date":null,"sijill:start_date":"2016-12-11~","sijill:basis":"elected_by_majority","sijill:tally":{"for":3,"against":1,"abstain":0},"sijill:certainty":"certain"}"#
+        ));
+        assert!(event(
+            r#"{"id":"e","organization_id":"o","start_date":"2016","attendees":[{"id":"a","sijill:capacity":"guest","name":"A"}],"sijill:resolutions":[{"title":{"text":"t","lang":"fr"},"vote":{"majority":{"for":2,"against":1,"abstain":0}}}]}"#
+        ));
+        // Schema breaks: a pattern, a type, a required property, in a field no record reads.
+        assert!(!membership(r#"{"id":"m","start_date":"11/03/2017"}"#));
+        assert!(!person(
+            r#"{"id":"a","name":"A","other_names":[{"name":3}]}"#
+        ));
+        assert!(!person(
+            r#"{"id":"a","name":"A","other_names":[{"lang":"fr"}]}"#
+        ));
+        assert!(!person(
+            r#"{"id":"a","name":"A","sources":[{"note":"minutes"}]}"#
+        ));
+        assert!(!person(r#"{"id":"a","name":null,"gender":7}"#));
+        // Valid Popolo that the typed record refuses.
+        assert!(!membership(r#"{"id":"m","sijill:tally":{"for":-1}}"#));
+        assert!(!person(r#"{"id":"a","name":"A"} trailing"#));
+    }
 
     #[test]
     fn handled_fields_are_sorted_and_found_by_their_kind() {
