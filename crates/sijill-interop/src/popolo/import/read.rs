@@ -529,38 +529,32 @@ impl<'a> Sink<'a> {
         let path: Arc<str> = Arc::from(self.path_text.as_str());
         let text = raw.get();
         match kind {
-            RecordKind::Area => {
-                let record = self.record(kind, text, path)?;
-                self.records.areas.push(record);
-            }
-            RecordKind::Person => {
-                let record = self.record(kind, text, path)?;
-                self.records.persons.push(record);
-            }
-            RecordKind::Organization => {
-                let record = self.record(kind, text, path)?;
-                self.records.organizations.push(record);
-            }
-            RecordKind::Post => {
-                let record = self.record(kind, text, path)?;
-                self.records.posts.push(record);
-            }
-            RecordKind::Event => {
-                let record = self.record(kind, text, path)?;
-                self.records.events.push(record);
-            }
-            RecordKind::Membership => {
-                let record = self.record(kind, text, path)?;
-                self.records.memberships.push(record);
-            }
+            RecordKind::Area => self.record(kind, text, path, |r| &mut r.areas)?,
+            RecordKind::Person => self.record(kind, text, path, |r| &mut r.persons)?,
+            RecordKind::Organization => self.record(kind, text, path, |r| &mut r.organizations)?,
+            RecordKind::Post => self.record(kind, text, path, |r| &mut r.posts)?,
+            RecordKind::Event => self.record(kind, text, path, |r| &mut r.events)?,
+            RecordKind::Membership => self.record(kind, text, path, |r| &mut r.memberships)?,
         }
         Ok(())
     }
 
-    /// One record, typed. A valid record is checked and parsed in one pass; any other is
-    /// checked against its schema, screened and parsed in turn, which says exactly what is
-    /// wrong and where (the one pass only says that something is).
+    /// Adds one record, typed, to its `list`. A valid record is checked and parsed in one
+    /// pass; any other is checked against its schema, screened and parsed in turn, which says
+    /// exactly what is wrong and where (the one pass only says that something is).
     fn record<T: Deserialize<'a>>(
+        &mut self,
+        kind: RecordKind,
+        text: &'a str,
+        path: Arc<str>,
+        list: for<'r> fn(&'r mut Records<'a>) -> &'r mut Vec<Rec<T>>,
+    ) -> Result<(), ImportError> {
+        let record = self.typed_record(kind, text, path)?;
+        list(&mut self.records).push(record);
+        Ok(())
+    }
+
+    fn typed_record<T: Deserialize<'a>>(
         &mut self,
         kind: RecordKind,
         text: &'a str,
