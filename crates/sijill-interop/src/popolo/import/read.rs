@@ -1,10 +1,12 @@
 //! Reading a Popolo document: streamed record by record, each record checked against its
 //! schema, screened for what sijill cannot record, and parsed into a typed record.
 //!
-//! No JSON tree is built: each record is taken as a slice of the input (`RawValue`), checked
-//! by a schema walker that runs as a parser over it, then parsed into a typed record whose
-//! strings borrow from the input where they have no escapes. Memory follows the typed records
-//! (what the commands need anyway), and reading runs at parsing speed.
+//! No JSON tree is built: each record is taken as a slice of the input (`RawValue`), then
+//! checked against its schema while it is parsed into a typed record whose strings borrow from
+//! the input where they have no escapes (`popolo/checked.rs`). A record that fails is read
+//! again the slow way: the schema walker, screening, then the typed parse with its path, which
+//! say exactly what is wrong. Memory follows the typed records (what the commands need
+//! anyway), and reading runs at parsing speed.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
