@@ -798,6 +798,13 @@ mod tests {
     }
 
     #[test]
+    fn record_kinds_index_tables_in_the_order_of_all() {
+        for (index, kind) in RecordKind::ALL.into_iter().enumerate() {
+            assert_eq!(kind as usize, index, "{kind:?}");
+        }
+    }
+
+    #[test]
     fn paths_quote_keys_that_are_not_identifiers() {
         let mut path = "$".to_owned();
         push_key(&mut path, "sijill:basis");

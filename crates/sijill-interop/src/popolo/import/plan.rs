@@ -89,7 +89,7 @@ struct Planner<'o> {
     file_hash: &'o str,
     taken: HashSet<Handle>,
     /// Popolo id -> handle, per kind.
-    ids: HashMap<RecordKind, HashMap<Arc<str>, Handle>>,
+    ids: [HashMap<Arc<str>, Handle>; RecordKind::ALL.len()],
     /// (organization id, role) -> the post made for memberships that name no post.
     role_posts: HashMap<(String, String), Handle>,
     /// Post id -> its organization's id.
@@ -121,7 +121,7 @@ impl<'o> Planner<'o> {
             options,
             file_hash,
             taken: HashSet::default(),
-            ids: HashMap::default(),
+            ids: Default::default(),
             role_posts: HashMap::default(),
             post_orgs: HashMap::default(),
             dissolutions: HashMap::default(),
@@ -171,7 +171,7 @@ impl<'o> Planner<'o> {
         self.assign(RecordKind::Membership, "membership", &memberships, false)?;
         for (index, (_, id)) in memberships.iter().enumerate() {
             let known: Option<Handle> =
-                id.and_then(|id| self.ids.get(&RecordKind::Membership)?.get(id).cloned());
+                id.and_then(|id| self.ids[RecordKind::Membership as usize].get(id).cloned());
             // A mandate needs a handle to be ended in the same batch; the file's hash keeps
             // it apart from other files' memberships without ids.
             let handle = known.unwrap_or_else(|| {
@@ -192,12 +192,9 @@ impl<'o> Planner<'o> {
         records: &[(&str, Option<&str>)],
         id_required: bool,
     ) -> Result<(), ImportError> {
-        let mut seen: HashMap<&str, &str> =
-            HashMap::with_capacity_and_hasher(records.len(), Default::default());
         self.taken.reserve(records.len());
         self.handles.reserve(records.len());
-        let ids = self.ids.entry(kind).or_default();
-        ids.reserve(records.len());
+        self.ids[kind as usize].reserve(records.len());
         for (path, id) in records {
             let Some(id) = id else {
                 if id_required {
@@ -209,7 +206,10 @@ impl<'o> Planner<'o> {
                 }
                 continue;
             };
-            if let Some(first) = seen.insert(id, path) {
+            if self.ids[kind as usize].contains_key(*id) {
+                // Rare: the first record with this id is looked for only to say where it is.
+                let first = records.iter().find(|(_, other)| other == &Some(*id));
+                let first = first.map_or("", |(first, _)| *first);
                 return Err(invalid(
                     path,
                     "id",
@@ -219,7 +219,7 @@ impl<'o> Planner<'o> {
             let handle = self.fresh(word, id);
             let id: Arc<str> = Arc::from(*id);
             self.handles.push((kind, Arc::clone(&id), handle.clone()));
-            self.ids.entry(kind).or_default().insert(id, handle);
+            self.ids[kind as usize].insert(id, handle);
         }
         Ok(())
     }
@@ -238,7 +238,7 @@ impl<'o> Planner<'o> {
         path: &str,
         field: &str,
     ) -> Result<EntityRef, ImportError> {
-        match self.ids.get(&kind).and_then(|ids| ids.get(id)) {
+        match self.ids[kind as usize].get(id) {
             Some(handle) => Ok(EntityRef::Handle(handle.clone())),
             None => Err(invalid(
                 path,
@@ -264,7 +264,7 @@ impl<'o> Planner<'o> {
 
     fn handle(&self, kind: RecordKind, id: Option<&str>) -> Handle {
         let id = id.expect("records of this kind were refused without an id");
-        self.ids[&kind][id].clone()
+        self.ids[kind as usize][id].clone()
     }
 
     fn areas(&mut self, areas: &[Rec<AreaIn>]) -> Result<(), ImportError> {
