@@ -4,7 +4,10 @@
 //! ```sh
 //! cargo bench -p sijill-interop --bench popolo            # full scale (Morocco-sized)
 //! SIJILL_BENCH_SCALE=medium cargo bench -p sijill-interop --bench popolo
+//! SIJILL_BENCH_DOCUMENT=/tmp/national.json cargo bench ...   # also keep the document
 //! ```
+//!
+//! The kept document lets two builds of the writer be compared byte for byte (`cmp`).
 //!
 //! Target (docs/performance.md): at least 200,000 memberships per second each way. Export
 //! streams to a sink, so its added memory is the sorted references, not the document; import
@@ -52,13 +55,21 @@ fn main() {
         peak_mib().saturating_sub(baseline),
     );
 
-    if only == "export" {
+    let kept = std::env::var_os("SIJILL_BENCH_DOCUMENT");
+    if only == "export" && kept.is_none() {
         return;
     }
     let mut document = Vec::new();
     write_popolo(&registry, None, &ExportOptions::default(), &mut document)
         .expect("a Vec never fails");
     println!("document: {} MiB", document.len() >> 20);
+    if let Some(path) = kept {
+        std::fs::write(&path, &document).expect("the document can be kept");
+        println!("document kept in {}", path.to_string_lossy());
+    }
+    if only == "export" {
+        return;
+    }
     if only == "import-plan" {
         let plan = best(|| {
             plan_popolo_import(&document, &ImportOptions::new("national.json"))

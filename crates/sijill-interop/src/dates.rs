@@ -7,6 +7,8 @@
 //! has no reduced form. Whenever the reduced form is not the whole EDTF value, the exports
 //! also carry the EDTF text in an extension field, so nothing is lost.
 
+use std::fmt;
+
 use sijill_domain::EdtfDate;
 
 /// The reduced ISO form of `date`, or `None` when no year contains its stated range (or it is
@@ -22,16 +24,72 @@ pub fn edtf_if_lossy(date: &EdtfDate) -> Option<String> {
 
 /// Both at once, formatting the date once: (reduced form, EDTF text if lossy).
 pub fn split(date: &EdtfDate) -> (Option<String>, Option<String>) {
-    let text = date.to_string();
-    let reduced = match text.split_once('/') {
-        None => Some(unqualified(&text).to_owned()),
-        Some((start, end)) => common_prefix(unqualified(start), unqualified(end)),
-    };
-    if reduced.as_deref() == Some(text.as_str()) {
-        (reduced, None)
-    } else {
-        (reduced, Some(text))
+    let split = SplitDate::new(date);
+    (
+        split.reduced().map(str::to_owned),
+        split.lossy().map(str::to_owned),
+    )
+}
+
+/// Longest EDTF text: two qualified days and a slash (`2016-12-11?/2017-01-31~`).
+const EDTF_TEXT_LEN_MAX: usize = 23;
+
+/// A date's EDTF text, formatted once on the stack, and its reduced form (a prefix of it):
+/// what an export writes per date without allocating.
+pub(crate) struct SplitDate {
+    text: [u8; EDTF_TEXT_LEN_MAX],
+    len: usize,
+    reduced_len: Option<usize>,
+}
+
+impl SplitDate {
+    pub fn new(date: &EdtfDate) -> SplitDate {
+        let mut split = SplitDate {
+            text: [0; EDTF_TEXT_LEN_MAX],
+            len: 0,
+            reduced_len: None,
+        };
+        fmt::write(&mut split, format_args!("{date}"))
+            .expect("an EDTF date is at most EDTF_TEXT_LEN_MAX bytes");
+        split.reduced_len = reduced_len(split.text());
+        split
     }
+
+    /// The whole EDTF text.
+    pub fn text(&self) -> &str {
+        std::str::from_utf8(&self.text[..self.len]).expect("dates are written in ASCII")
+    }
+
+    /// The reduced ISO form, or `None` when no year contains the stated range.
+    pub fn reduced(&self) -> Option<&str> {
+        self.reduced_len.map(|len| &self.text()[..len])
+    }
+
+    /// The EDTF text when the reduced form does not say everything.
+    pub fn lossy(&self) -> Option<&str> {
+        (self.reduced_len != Some(self.len)).then(|| self.text())
+    }
+}
+
+impl fmt::Write for SplitDate {
+    fn write_str(&mut self, part: &str) -> fmt::Result {
+        let end = self.len + part.len();
+        self.text
+            .get_mut(self.len..end)
+            .ok_or(fmt::Error)?
+            .copy_from_slice(part.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// How long the reduced form of an EDTF text is: the whole unqualified date, or the
+/// components both ends of an interval share (a prefix of its start).
+fn reduced_len(text: &str) -> Option<usize> {
+    let Some((start, end)) = text.split_once('/') else {
+        return Some(unqualified(text).len());
+    };
+    common_prefix_len(unqualified(start), unqualified(end))
 }
 
 /// A Popolo date (`YYYY`, `YYYY-MM`, `YYYY-MM-DD`, or a date-time whose date is kept) as an
@@ -59,19 +117,21 @@ fn unqualified(end: &str) -> &str {
     end.trim_end_matches(['?', '~', '%'])
 }
 
-/// The longest run of whole components (year, month, day) two bounds share.
-fn common_prefix(start: &str, end: &str) -> Option<String> {
+/// The length of the longest run of whole components (year, month, day) two bounds share.
+fn common_prefix_len(start: &str, end: &str) -> Option<usize> {
     let is_bound = |s: &str| !s.is_empty() && s != "..";
     if !is_bound(start) || !is_bound(end) {
         return None;
     }
-    let shared: Vec<&str> = start
+    let (count, bytes) = start
         .split('-')
         .zip(end.split('-'))
         .take_while(|(a, b)| a == b)
-        .map(|(a, _)| a)
-        .collect();
-    (!shared.is_empty()).then(|| shared.join("-"))
+        .fold((0, 0), |(count, bytes), (a, _)| {
+            (count + 1, bytes + a.len())
+        });
+    // The shared components and the `-` between them.
+    (count > 0).then(|| bytes + count - 1)
 }
 
 #[cfg(test)]
@@ -105,6 +165,9 @@ mod tests {
         check("2016-03/2016-11?", Some("2016"), true);
         check("../2017", None, true);
         check("2016-12-10/..", None, true);
+        // The longest texts an EDTF date has.
+        check("2016-12-11?/2017-01-31~", None, true);
+        check("2016-12-11%/2016-12-31%", Some("2016-12"), true);
     }
 
     #[test]

@@ -66,6 +66,34 @@ impl<'r> Handles<'r> {
     }
 }
 
+/// Asks the processor to start loading the memory `value` starts in, without waiting for
+/// it: an export touching records scattered over hundreds of megabytes asks for the next
+/// records' memory before it writes them, so the misses overlap instead of queueing.
+pub(crate) fn prefetch<T: ?Sized>(value: &T) {
+    prefetch_address((value as *const T).cast());
+}
+
+/// Asks for every cache line of `value`.
+pub(crate) fn prefetch_whole<T>(value: &T) {
+    const LINE_BYTES: usize = 64;
+    let start = (value as *const T).cast::<u8>();
+    for offset in (0..std::mem::size_of::<T>()).step_by(LINE_BYTES) {
+        prefetch_address(start.wrapping_add(offset));
+    }
+}
+
+fn prefetch_address(address: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint that never faults and changes nothing the program sees,
+    // so any address is sound; SSE, which has it, is part of the x86-64 baseline.
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>(address.cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = address;
+}
+
 /// Hashes a UUID's two halves with a multiply-rotate step and a final fold, so both the
 /// low bits (the bucket) and the high bits (the table's tag) vary. Ids are minted by the
 /// registry, not chosen by an attacker, and the table lives for one export.

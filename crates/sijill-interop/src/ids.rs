@@ -36,7 +36,10 @@ pub fn iri(id: EntityId) -> String {
 /// otherwise one derived from the kind and the id, made unique with a short hash of the id.
 /// `taken` says whether a handle is already given to an earlier record of the file.
 pub fn handle_for(kind: &str, id: &str, taken: impl Fn(&Handle) -> bool) -> Handle {
-    if let Ok(handle) = Handle::parse(&format!("@{id}")) {
+    let mut text = String::with_capacity(id.len() + 1);
+    text.push('@');
+    text.push_str(id);
+    if let Ok(handle) = Handle::parse(&text) {
         if !taken(&handle) {
             return handle;
         }

@@ -25,6 +25,7 @@ pub mod format;
 mod handles;
 mod hash;
 pub mod ids;
+mod json;
 pub mod org;
 pub mod popolo;
 pub mod provenance;

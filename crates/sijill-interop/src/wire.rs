@@ -1,7 +1,7 @@
 //! The wire names of the domain's closed enums (the same strings as their serde form), read
 //! and written without allocating, because exports write one per record.
 
-use sijill_domain::{AreaKind, AssemblyKind, EndReason, Gender};
+use sijill_domain::{AreaKind, AssemblyKind, Certainty, EndReason, Gender};
 
 /// A fieldless domain enum and its snake_case wire names.
 pub trait WireName: Sized + Copy + 'static {
@@ -102,6 +102,22 @@ impl WireName for EndReason {
     }
 }
 
+impl WireName for Certainty {
+    const ALL: &'static [Certainty] = &[
+        Certainty::Impossible,
+        Certainty::Possible,
+        Certainty::Certain,
+    ];
+
+    fn wire_name(&self) -> &'static str {
+        match self {
+            Certainty::Impossible => "impossible",
+            Certainty::Possible => "possible",
+            Certainty::Certain => "certain",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,5 +140,6 @@ mod tests {
         agrees_with_serde::<Gender>();
         agrees_with_serde::<AssemblyKind>();
         agrees_with_serde::<EndReason>();
+        agrees_with_serde::<Certainty>();
     }
 }

@@ -4,8 +4,9 @@
 //! `organizations`, `posts`, `events`, `memberships`), so a reader that streams it meets every
 //! record before anything that refers to it. Each array is sorted by `id` (byte order), each
 //! record is one line, and record keys come in a fixed order: the same registry always gives
-//! the same bytes. Memory use is bounded by one record plus a sorted list of references to
-//! the registry's entities; the document is never built in memory.
+//! the same bytes. Memory use is bounded by a 64 KiB output buffer plus a sorted list of
+//! references to the registry's entities; the document is never built in memory. Records are
+//! written by hand (`crate::json`), with the memory each reads asked for ahead of writing it.
 //!
 //! Field by field mapping, and what Popolo cannot say: `docs/interop.md`.
 
@@ -14,14 +15,15 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 use sijill_domain::{
-    Appointer, Area, Assembly, Basis, Body, Certainty, Constituency, EdtfDate, Mandate, Names,
-    Person, Post, Registry, Tally,
+    Appointer, Area, Assembly, Basis, Body, Constituency, Dated, Mandate, Names, Person, Post,
+    Registry,
 };
 use uuid::Uuid;
 
-use crate::dates::{reduced, split};
-use crate::handles::Handles;
+use crate::dates::SplitDate;
+use crate::handles::{prefetch, prefetch_whole, Handles};
 use crate::ids::of_handle;
+use crate::json::{self, Object};
 use crate::provenance::Provenance;
 use crate::scope::{ExportOptions, Scope};
 use crate::wire::kind_name;
@@ -36,6 +38,14 @@ pub struct ExportCounts {
     pub events: usize,
     pub memberships: usize,
 }
+
+/// Records whose memory is requested at once, before they are written.
+const PREFETCH_RECORDS: usize = 16;
+/// How deep a record's pointers are followed ahead of writing it: one level per pass.
+const TOUCH_LEVELS: usize = 3;
+
+/// Bytes of output gathered before each write to `out`.
+const WRITE_BYTES: usize = 1 << 16;
 
 /// Writes the registry (or its structure as of a date) as a Popolo JSON document.
 ///
@@ -52,35 +62,91 @@ pub fn write_popolo<W: Write>(
         provenance,
         handles: Handles::for_export(registry, scope.records()),
     };
-    let mut out = io::BufWriter::with_capacity(1 << 16, out);
+    let mut out = Output {
+        out,
+        buffer: Vec::with_capacity(WRITE_BYTES * 2),
+    };
     let mut counts = ExportCounts::default();
-    out.write_all(b"{")?;
+    out.buffer.push(b'{');
     if let Some(as_of) = &scope.as_of {
-        writeln!(
-            out,
-            "\"sijill:as_of\":{},",
-            serde_json::to_string(as_of.as_date())?
-        )?;
+        out.buffer.extend_from_slice(b"\"sijill:as_of\":");
+        json::write_str(&mut out.buffer, SplitDate::new(as_of.as_date()).text());
+        out.buffer.extend_from_slice(b",\n");
     }
-    counts.areas = writer.section(&mut out, "areas", scope.areas(), Exporter::area)?;
-    out.write_all(b",\n")?;
-    counts.persons = writer.section(&mut out, "persons", scope.people(), Exporter::person)?;
-    out.write_all(b",\n")?;
+    // Areas, organizations and posts are few (34,000 at national scale): nothing to win by
+    // asking for their memory ahead.
+    counts.areas = writer.section(
+        &mut out,
+        "areas",
+        &scope.areas(),
+        |_, _, _| {},
+        Exporter::area,
+    )?;
+    out.buffer.extend_from_slice(b",\n");
+    counts.persons = writer.section(
+        &mut out,
+        "persons",
+        &scope.people(),
+        Exporter::touch_person,
+        Exporter::person,
+    )?;
+    out.buffer.extend_from_slice(b",\n");
     counts.organizations = writer.section(
         &mut out,
         "organizations",
-        scope.bodies(),
+        &scope.bodies(),
+        |_, _, _| {},
         Exporter::organization,
     )?;
-    out.write_all(b",\n")?;
-    counts.posts = writer.section(&mut out, "posts", scope.posts(), Exporter::post)?;
-    out.write_all(b",\n")?;
-    counts.events = writer.section(&mut out, "events", scope.assemblies(), Exporter::event)?;
-    out.write_all(b",\n")?;
-    counts.memberships = writer.memberships(&mut out)?;
-    out.write_all(b"}\n")?;
-    out.flush()?;
+    out.buffer.extend_from_slice(b",\n");
+    counts.posts = writer.section(
+        &mut out,
+        "posts",
+        &scope.posts(),
+        |_, _, _| {},
+        Exporter::post,
+    )?;
+    out.buffer.extend_from_slice(b",\n");
+    counts.events = writer.section(
+        &mut out,
+        "events",
+        &scope.assemblies(),
+        Exporter::touch_event,
+        Exporter::event,
+    )?;
+    out.buffer.extend_from_slice(b",\n");
+    counts.memberships = writer.section(
+        &mut out,
+        "memberships",
+        &scope.mandates(),
+        |exporter, (id, mandate), level| exporter.touch_membership(id, mandate, level),
+        |exporter, buffer, (id, mandate)| exporter.membership(buffer, id, mandate),
+    )?;
+    out.buffer.extend_from_slice(b"}\n");
+    out.finish()?;
     Ok(counts)
+}
+
+/// The document on its way out: records are appended to `buffer`, which goes to `out` in
+/// writes of about [`WRITE_BYTES`].
+struct Output<W> {
+    out: W,
+    buffer: Vec<u8>,
+}
+
+impl<W: Write> Output<W> {
+    fn write_if_full(&mut self) -> io::Result<()> {
+        if self.buffer.len() >= WRITE_BYTES {
+            self.out.write_all(&self.buffer)?;
+            self.buffer.clear();
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> io::Result<()> {
+        self.out.write_all(&self.buffer)?;
+        self.out.flush()
+    }
 }
 
 struct Exporter<'s, 'r> {
@@ -92,211 +158,350 @@ struct Exporter<'s, 'r> {
 
 impl<'s, 'r> Exporter<'s, 'r> {
     /// Writes `"key":[...]`, one record per line (`items` come sorted by id).
-    fn section<T, R: Serialize>(
+    ///
+    /// A national registry's records are scattered over hundreds of megabytes, and following
+    /// a record's pointers one miss at a time is most of an export's time. So records go in
+    /// chunks: for each level of pointers, `touch` asks for the memory every record of the
+    /// chunk reads at that level (the misses overlap), then the chunk is written from cache.
+    fn section<T, W: Write>(
         &self,
-        out: &mut impl Write,
+        out: &mut Output<W>,
         key: &str,
-        items: Vec<&'r T>,
-        record: impl Fn(&Self, &'r T) -> R,
+        items: &[T],
+        touch: impl Fn(&Self, &T, usize),
+        record: impl Fn(&Self, &mut Vec<u8>, &T),
     ) -> io::Result<usize> {
-        write!(out, "\"{key}\":[")?;
-        for (i, item) in items.iter().enumerate() {
-            out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
-            serde_json::to_writer(&mut *out, &record(self, item))?;
+        json::write_str(&mut out.buffer, key);
+        out.buffer.extend_from_slice(b":[");
+        for (c, chunk) in items.chunks(PREFETCH_RECORDS).enumerate() {
+            for level in 0..TOUCH_LEVELS {
+                for item in chunk {
+                    touch(self, item, level);
+                }
+            }
+            for (i, item) in chunk.iter().enumerate() {
+                let first = c == 0 && i == 0;
+                out.buffer
+                    .extend_from_slice(if first { b"\n" } else { b",\n" });
+                record(self, &mut out.buffer, item);
+            }
+            out.write_if_full()?;
         }
-        out.write_all(if items.is_empty() { b"]" } else { b"\n]" })?;
+        out.buffer
+            .extend_from_slice(if items.is_empty() { b"]" } else { b"\n]" });
         Ok(items.len())
     }
 
-    fn memberships(&self, out: &mut impl Write) -> io::Result<usize> {
-        let mandates = self.scope.mandates();
-        out.write_all(b"\"memberships\":[")?;
-        for (i, (id, mandate)) in mandates.iter().enumerate() {
-            out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
-            serde_json::to_writer(&mut *out, &self.membership(id, mandate))?;
-        }
-        out.write_all(if mandates.is_empty() { b"]" } else { b"\n]" })?;
-        Ok(mandates.len())
-    }
-
-    fn sources(&self, id: Uuid) -> Vec<Link<'s>> {
-        self.provenance
-            .map_or_else(Vec::new, |p| p.sources(id).map(Link::from_source).collect())
+    /// `"sources":[{"url", "note"?}]`, left out without provenance or sources.
+    fn sources(&self, record: &mut Object<'_>, id: Uuid) {
+        let Some(provenance) = self.provenance else {
+            return;
+        };
+        record.array("sources", provenance.sources(id), |out, source| {
+            let link = Link::from_source(source);
+            Object::begin(out)
+                .str("url", &link.url)
+                .opt_str("note", link.note)
+                .end();
+        });
     }
 
     fn registry(&self) -> &'r Registry {
         self.scope.registry
     }
 
-    fn area(&self, area: &'r Area) -> AreaOut<'r, 's> {
-        AreaOut {
-            id: of_handle(&area.handle),
-            name: area.name.text(),
-            other_names: other_names(&area.name),
-            identifier: area.code.as_ref().map(|c| c.as_str()),
-            classification: kind_name(&area.kind),
-            parent_id: area.parent.and_then(|p| self.handles.get(p)),
-            sources: self.sources(area.id.as_uuid()),
-        }
+    fn area(&self, out: &mut Vec<u8>, area: &&'r Area) {
+        let mut record = Object::begin(out);
+        record
+            .str("id", of_handle(&area.handle))
+            .str("name", area.name.text());
+        other_names(&mut record, &area.name, &[]);
+        record
+            .opt_str("identifier", area.code.as_ref().map(|c| c.as_str()))
+            .str("classification", kind_name(&area.kind))
+            .opt_str("parent_id", area.parent.and_then(|p| self.handles.get(p)));
+        self.sources(&mut record, area.id.as_uuid());
+        record.end();
     }
 
-    fn person(&self, person: &'r Person) -> PersonOut<'r, 's> {
-        PersonOut {
-            id: of_handle(&person.handle),
-            name: person.name.text(),
-            other_names: other_names(&person.name),
-            gender: person.gender.map(|g| kind_name(&g)),
-            sources: self.sources(person.id.as_uuid()),
-        }
+    fn person(&self, out: &mut Vec<u8>, person: &&'r Person) {
+        let mut record = Object::begin(out);
+        record
+            .str("id", of_handle(&person.handle))
+            .str("name", person.name.text());
+        other_names(&mut record, &person.name, &[]);
+        record.opt_str("gender", person.gender.map(|g| kind_name(&g)));
+        self.sources(&mut record, person.id.as_uuid());
+        record.end();
     }
 
-    fn organization(&self, body: &'r Body) -> OrganizationOut<'r, 's>
-    where
-        's: 'r,
-    {
+    fn organization(&self, out: &mut Vec<u8>, body: &&'r Body) {
         let name = self.scope.body_name(body);
-        let mut names = other_names(name);
-        names.extend(former_names(body, name));
         let dissolution = body.dissolution.as_ref();
-        let founded = body.founded_on.as_ref().map_or((None, None), split);
-        let dissolved = dissolution.map_or((None, None), |d| split(&d.on));
+        let founded = body.founded_on.as_ref().map(SplitDate::new);
+        let dissolved = dissolution.map(|d| SplitDate::new(&d.on));
         let parent = self
             .scope
             .body_parent(body)
             .and_then(|p| self.handles.get(p));
-        OrganizationOut {
-            id: of_handle(&body.handle),
-            name: name.text(),
-            other_names: names,
-            classification: body.kind.as_str(),
-            parent_id: parent,
-            area_id: body.area.and_then(|a| self.handles.get(a)),
-            founding_date: founded.0,
-            dissolution_date: dissolved.0,
-            sijill_founding_date: founded.1,
-            sijill_dissolution_date: dissolved.1,
-            sijill_dissolution_note: dissolution
-                .and_then(|d| d.note.as_ref())
-                .map(|n| n.as_str()),
-            sijill_name_history: name_history(body),
-            sijill_parent_history: self.parent_history(body),
-            sijill_certainty: self.scope.body_certainty(body.id),
-            sources: self.sources(body.id.as_uuid()),
+        let mut record = Object::begin(out);
+        record
+            .str("id", of_handle(&body.handle))
+            .str("name", name.text());
+        other_names(&mut record, name, &former_names(body, name));
+        record
+            .str("classification", body.kind.as_str())
+            .opt_str("parent_id", parent)
+            .opt_str("area_id", body.area.and_then(|a| self.handles.get(a)))
+            .opt_str(
+                "founding_date",
+                founded.as_ref().and_then(SplitDate::reduced),
+            )
+            .opt_str(
+                "dissolution_date",
+                dissolved.as_ref().and_then(SplitDate::reduced),
+            )
+            .opt_str(
+                "sijill:founding_date",
+                founded.as_ref().and_then(SplitDate::lossy),
+            )
+            .opt_str(
+                "sijill:dissolution_date",
+                dissolved.as_ref().and_then(SplitDate::lossy),
+            )
+            .opt_str(
+                "sijill:dissolution_note",
+                dissolution
+                    .and_then(|d| d.note.as_ref())
+                    .map(|n| n.as_str()),
+            );
+        self.histories(&mut record, body);
+        record.opt_str(
+            "sijill:certainty",
+            self.scope.body_certainty(body.id).map(|c| kind_name(&c)),
+        );
+        self.sources(&mut record, body.id.as_uuid());
+        record.end();
+    }
+
+    /// A renamed body's every name and a moved body's every parent, in the order recorded
+    /// (the founding one first), so an import can replay the renames and moves.
+    fn histories(&self, record: &mut Object<'_>, body: &'r Body) {
+        if body.names.len() >= 2 {
+            let mut spans: Vec<_> = body.names.iter().collect();
+            spans.sort_by_key(|s| s.position);
+            record.array("sijill:name_history", spans, |out, span| {
+                let since = span.since.as_ref().map(SplitDate::new);
+                Object::begin(out)
+                    .str_or_null("since", since.as_ref().map(SplitDate::text))
+                    .names("name", &span.value)
+                    .end();
+            });
+        }
+        if body.parents.len() >= 2 {
+            let mut spans: Vec<_> = body.parents.iter().collect();
+            spans.sort_by_key(|s| s.position);
+            record.array("sijill:parent_history", spans, |out, span| {
+                let since = span.since.as_ref().map(SplitDate::new);
+                Object::begin(out)
+                    .str_or_null("since", since.as_ref().map(SplitDate::text))
+                    .str_or_null("parent_id", span.value.and_then(|p| self.handles.get(p)))
+                    .end();
+            });
         }
     }
 
-    fn parent_history(&self, body: &'r Body) -> Option<Vec<ParentSpan<'r>>> {
-        if body.parents.len() < 2 {
-            return None;
+    fn post(&self, out: &mut Vec<u8>, post: &&'r Post) {
+        let established = post.established_on.as_ref().map(SplitDate::new);
+        let abolished = post.abolition.as_ref().map(|a| SplitDate::new(&a.on));
+        let mut record = Object::begin(out);
+        record
+            .str("id", of_handle(&post.handle))
+            .str("label", post.title.text())
+            .array("other_label", post.title.others(), |out, name| {
+                json::write_str(out, name.text())
+            })
+            .opt_str("organization_id", self.handles.get(post.body))
+            .opt_str(
+                "start_date",
+                established.as_ref().and_then(SplitDate::reduced),
+            )
+            .opt_str("end_date", abolished.as_ref().and_then(SplitDate::reduced))
+            .opt_str(
+                "sijill:start_date",
+                established.as_ref().and_then(SplitDate::lossy),
+            )
+            .opt_str(
+                "sijill:end_date",
+                abolished.as_ref().and_then(SplitDate::lossy),
+            );
+        if has_lang(&post.title) {
+            record.names("sijill:label", &post.title);
         }
-        let mut spans: Vec<_> = body.parents.iter().collect();
-        spans.sort_by_key(|s| s.position);
-        let span = |s: &&sijill_domain::Dated<Option<sijill_domain::BodyId>>| ParentSpan {
-            since: s.since,
-            parent_id: s.value.and_then(|p| self.handles.get(p)),
-        };
-        Some(spans.iter().map(span).collect())
+        record.opt_u32("sijill:seats", post.seats.limit());
+        self.sources(&mut record, post.id.as_uuid());
+        record.end();
     }
 
-    fn post(&self, post: &'r Post) -> PostOut<'r, 's> {
-        let established = post.established_on.as_ref().map_or((None, None), split);
-        let abolished = post
-            .abolition
-            .as_ref()
-            .map_or((None, None), |a| split(&a.on));
-        PostOut {
-            id: of_handle(&post.handle),
-            label: post.title.text(),
-            other_label: post.title.others().iter().map(|n| n.text()).collect(),
-            organization_id: self.handles.get(post.body),
-            start_date: established.0,
-            end_date: abolished.0,
-            sijill_start_date: established.1,
-            sijill_end_date: abolished.1,
-            sijill_label: has_lang(&post.title).then_some(&post.title),
-            sijill_seats: post.seats.limit(),
-            sources: self.sources(post.id.as_uuid()),
-        }
-    }
-
-    fn event(&self, assembly: &'r Assembly) -> EventOut<'r, 's> {
+    fn event(&self, out: &mut Vec<u8>, assembly: &&'r Assembly) {
         let name = assembly.name.as_ref();
         let venue = assembly.venue.as_ref();
-        let held = split(&assembly.held_on);
-        EventOut {
-            id: of_handle(&assembly.handle),
-            name: name.map(Names::text),
-            classification: kind_name(&assembly.kind),
-            organization_id: self.handles.get(assembly.body),
-            start_date: held.0,
-            location: venue.map(Names::text),
-            attendees: self.attendees(assembly),
-            sijill_start_date: held.1,
-            sijill_name: name.filter(|n| has_lang(n)),
-            sijill_location: venue.filter(|n| has_lang(n)),
-            sijill_ordinal: assembly.ordinal,
-            sijill_resolutions: assembly
-                .resolutions
-                .iter()
-                .map(|r| ResolutionOut {
-                    title: &r.title,
-                    text: r.text.as_ref().map(|t| t.as_str()),
-                    vote: r.vote,
-                })
-                .collect(),
-            sources: self.sources(assembly.id.as_uuid()),
+        let held = SplitDate::new(&assembly.held_on);
+        let attendees = assembly
+            .attendance
+            .iter()
+            .filter_map(|a| Some((self.handles.get(a.person)?, a.capacity.as_ref())));
+        let mut record = Object::begin(out);
+        record
+            .str("id", of_handle(&assembly.handle))
+            .opt_str("name", name.map(Names::text))
+            .str("classification", kind_name(&assembly.kind))
+            .opt_str("organization_id", self.handles.get(assembly.body))
+            .opt_str("start_date", held.reduced())
+            .opt_str("location", venue.map(Names::text))
+            .array("attendees", attendees, |out, (id, capacity)| {
+                Object::begin(out)
+                    .str("id", id)
+                    .opt_str("sijill:capacity", capacity.map(|c| c.as_str()))
+                    .end();
+            })
+            .opt_str("sijill:start_date", held.lossy());
+        if let Some(name) = name.filter(|n| has_lang(n)) {
+            record.names("sijill:name", name);
+        }
+        if let Some(venue) = venue.filter(|n| has_lang(n)) {
+            record.names("sijill:location", venue);
+        }
+        record.opt_u32("sijill:ordinal", assembly.ordinal).array(
+            "sijill:resolutions",
+            assembly.resolutions.iter(),
+            |out, r| {
+                let mut resolution = Object::begin(out);
+                resolution
+                    .names("title", &r.title)
+                    .opt_str("text", r.text.as_ref().map(|t| t.as_str()));
+                json::write_vote(resolution.member("vote"), &r.vote);
+                resolution.end();
+            },
+        );
+        self.sources(&mut record, assembly.id.as_uuid());
+        record.end();
+    }
+
+    /// Asks for the memory a membership's record reads, `level` pointers deep.
+    fn touch_membership(&self, id: &str, mandate: &Mandate, level: usize) {
+        match level {
+            0 => {
+                prefetch_whole(mandate);
+                prefetch(id);
+            }
+            1 => {
+                let constituency = match mandate.constituency {
+                    Some(Constituency::Area(a)) => self.handles.get(a),
+                    Some(Constituency::Body(b)) => self.handles.get(b),
+                    None => None,
+                };
+                let references = [
+                    self.handles.get(mandate.person),
+                    self.handles.get(mandate.body),
+                    mandate.assembly.and_then(|a| self.handles.get(a)),
+                    constituency,
+                ];
+                for reference in references.into_iter().flatten() {
+                    prefetch(reference);
+                }
+                if let Some(post) = self.registry().post(mandate.post) {
+                    prefetch_whole(post);
+                }
+            }
+            _ => {
+                if let Some(post) = self.registry().post(mandate.post) {
+                    prefetch(post.handle.as_str());
+                    prefetch(post.title.text());
+                }
+            }
         }
     }
 
-    fn attendees(&self, assembly: &'r Assembly) -> Vec<AttendeeOut<'r>> {
-        let attendee = |a: &'r sijill_domain::AttendanceEntry| {
-            Some(AttendeeOut {
-                id: self.handles.get(a.person)?,
-                capacity: a.capacity.as_ref().map(|c| c.as_str()),
-            })
-        };
-        assembly
-            .attendance
-            .iter()
-            .map(|a| &**a)
-            .filter_map(attendee)
-            .collect()
+    /// Asks for the memory an event's record reads, `level` pointers deep.
+    fn touch_event(&self, assembly: &&'r Assembly, level: usize) {
+        match level {
+            0 => prefetch_whole(*assembly),
+            1 => {
+                prefetch(assembly.handle.as_str());
+                if let Some(body) = self.handles.get(assembly.body) {
+                    prefetch(body);
+                }
+                assembly.resolutions.iter().for_each(|r| prefetch(&**r));
+                assembly.attendance.iter().for_each(|a| prefetch(&**a));
+            }
+            _ => {
+                for resolution in assembly.resolutions.iter() {
+                    touch_names(&resolution.title);
+                }
+                for attendee in assembly.attendance.iter() {
+                    if let Some(person) = self.handles.get(attendee.person) {
+                        prefetch(person);
+                    }
+                }
+            }
+        }
     }
 
-    fn membership(&self, id: &'r str, mandate: &'r Mandate) -> MembershipOut<'r, 's> {
-        let registry = self.registry();
-        let handle = |e: Option<&'r sijill_domain::Handle>| e.map(of_handle);
+    /// Asks for the memory a person's record reads, `level` pointers deep.
+    fn touch_person(&self, person: &&'r Person, level: usize) {
+        match level {
+            0 => prefetch_whole(*person),
+            1 => {
+                prefetch(person.handle.as_str());
+                touch_names(&person.name);
+            }
+            _ => {}
+        }
+    }
+
+    fn membership(&self, out: &mut Vec<u8>, id: &str, mandate: &Mandate) {
         let end = mandate.end.as_ref();
-        let (from, to) = (
-            split(&mandate.from),
-            end.map_or((None, None), |e| split(&e.on)),
-        );
+        let from = SplitDate::new(&mandate.from);
+        let to = end.map(|e| SplitDate::new(&e.on));
         let (area_id, on_behalf_of_id) = match mandate.constituency {
             Some(Constituency::Area(a)) => (self.handles.get(a), None),
             Some(Constituency::Body(b)) => (None, self.handles.get(b)),
             None => (None, None),
         };
-        let post = registry.post(mandate.post);
-        MembershipOut {
-            id,
-            person_id: self.handles.get(mandate.person),
-            organization_id: self.handles.get(mandate.body),
-            post_id: handle(post.map(|p| &p.handle)),
-            role: post.map(|p| p.title.text()),
-            start_date: from.0,
-            end_date: to.0,
-            area_id,
-            on_behalf_of_id,
-            sijill_start_date: from.1,
-            sijill_end_date: to.1,
-            sijill_end_reason: end.map(|e| kind_name(&e.reason)),
-            sijill_basis: mandate.basis.as_str(),
-            sijill_tally: tally(&mandate.basis),
-            sijill_appointed_by: self.appointer(&mandate.basis),
-            sijill_assembly_id: mandate.assembly.and_then(|a| self.handles.get(a)),
-            sijill_certainty: self.scope.mandate_certainty(mandate.id),
-            sources: self.sources(mandate.id.as_uuid()),
+        let post = self.registry().post(mandate.post);
+        let mut record = Object::begin(out);
+        record
+            .str("id", id)
+            .opt_str("person_id", self.handles.get(mandate.person))
+            .opt_str("organization_id", self.handles.get(mandate.body))
+            .opt_str("post_id", post.map(|p| of_handle(&p.handle)))
+            .opt_str("role", post.map(|p| p.title.text()))
+            .opt_str("start_date", from.reduced())
+            .opt_str("end_date", to.as_ref().and_then(SplitDate::reduced))
+            .opt_str("area_id", area_id)
+            .opt_str("on_behalf_of_id", on_behalf_of_id)
+            .opt_str("sijill:start_date", from.lossy())
+            .opt_str("sijill:end_date", to.as_ref().and_then(SplitDate::lossy))
+            .opt_str("sijill:end_reason", end.map(|e| kind_name(&e.reason)))
+            .str("sijill:basis", mandate.basis.as_str());
+        if let Basis::ElectedByMajority(tally) = &mandate.basis {
+            record.object("sijill:tally", |o| json::write_tally(o, tally));
         }
+        record
+            .opt_str("sijill:appointed_by", self.appointer(&mandate.basis))
+            .opt_str(
+                "sijill:assembly_id",
+                mandate.assembly.and_then(|a| self.handles.get(a)),
+            )
+            .opt_str(
+                "sijill:certainty",
+                self.scope
+                    .mandate_certainty(mandate.id)
+                    .map(|c| kind_name(&c)),
+            );
+        self.sources(&mut record, mandate.id.as_uuid());
+        record.end();
     }
 
     fn appointer(&self, basis: &Basis<Appointer>) -> Option<&'r str> {
@@ -312,10 +517,14 @@ impl<'s, 'r> Exporter<'s, 'r> {
     }
 }
 
-fn tally(basis: &Basis<Appointer>) -> Option<Tally> {
-    match basis {
-        Basis::ElectedByMajority(tally) => Some(*tally),
-        _ => None,
+/// Asks for the texts of `names` (reading where they are, which costs one wait).
+fn touch_names(names: &Names) {
+    prefetch(names.text());
+    for other in names.others() {
+        prefetch(other.text());
+        if let Some(lang) = other.lang() {
+            prefetch(lang.as_str());
+        }
     }
 }
 
@@ -325,72 +534,71 @@ fn has_lang(names: &Names) -> bool {
 }
 
 /// The names as Popolo `other_names`: the printed name first when it has a language tag
-/// (Popolo's `name` cannot carry one), then the other names.
-fn other_names(names: &Names) -> Vec<OtherName<'_>> {
-    let printed = names
-        .lang()
-        .map(|lang| OtherName::new(names.text(), Some(lang.as_str())));
-    let others = names
-        .others()
-        .iter()
-        .map(|n| OtherName::new(n.text(), n.lang().map(|l| l.as_str())));
-    printed.into_iter().chain(others).collect()
+/// (Popolo's `name` cannot carry one), then the other names, then `former` ones.
+fn other_names(record: &mut Object<'_>, names: &Names, former: &[FormerName<'_>]) {
+    let printed = names.lang().map(|lang| (names.text(), Some(lang)));
+    let others = names.others().iter().map(|n| (n.text(), n.lang()));
+    let current = printed
+        .into_iter()
+        .chain(others)
+        .map(|(name, lang)| (name, lang.map(|l| l.as_str()), None, None));
+    let former = former.iter().map(|f| {
+        (
+            f.name,
+            None,
+            f.start.as_ref().and_then(SplitDate::reduced),
+            f.end.as_ref().and_then(SplitDate::reduced),
+        )
+    });
+    record.array(
+        "other_names",
+        current.chain(former),
+        |out, (name, lang, start_date, end_date)| {
+            Object::begin(out)
+                .str("name", name)
+                .opt_str("lang", lang)
+                .opt_str("start_date", start_date)
+                .opt_str("end_date", end_date)
+                .end();
+        },
+    );
+}
+
+/// A name a renamed body used, with the dates it was used (reduced).
+struct FormerName<'a> {
+    name: &'a str,
+    start: Option<SplitDate>,
+    end: Option<SplitDate>,
 }
 
 /// A renamed body's other names over time, with the dates they were used (Popolo's
 /// `start_date`/`end_date` on other names), except the one shown as `name`.
-fn former_names<'a>(body: &'a Body, shown: &'a Names) -> Vec<OtherName<'a>> {
+fn former_names<'a>(body: &'a Body, shown: &'a Names) -> Vec<FormerName<'a>> {
     if body.names.len() < 2 {
         return Vec::new();
     }
     let spans: Vec<_> = body.names.iter().collect();
     let shown_at = spans.iter().position(|s| s.value == *shown);
+    let since = |s: &Dated<Names>| s.since.as_ref().map(SplitDate::new);
     let mut out = Vec::new();
     for (i, span) in spans
         .iter()
         .enumerate()
         .filter(|(i, _)| Some(*i) != shown_at)
     {
-        let start = span.since.as_ref().and_then(reduced);
-        let end = spans
-            .get(i + 1)
-            .and_then(|next| next.since.as_ref())
-            .and_then(reduced);
         for text in span.value.texts() {
-            out.push(OtherName {
+            out.push(FormerName {
                 name: text,
-                lang: None,
-                start_date: start.clone(),
-                end_date: end.clone(),
+                start: since(span),
+                end: spans.get(i + 1).and_then(|next| since(next)),
             });
         }
     }
     out
 }
 
-/// Every name a renamed body has had, in the order they were recorded (the founding name
-/// first), so an import can replay the renames.
-fn name_history(body: &Body) -> Option<Vec<NameSpan<'_>>> {
-    if body.names.len() < 2 {
-        return None;
-    }
-    let mut spans: Vec<_> = body.names.iter().collect();
-    spans.sort_by_key(|s| s.position);
-    Some(
-        spans
-            .into_iter()
-            .map(|s| NameSpan {
-                since: s.since,
-                name: &s.value,
-            })
-            .collect(),
-    )
-}
-
-#[derive(Serialize)]
 struct Link<'a> {
     url: Cow<'a, str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     note: Option<&'a str>,
 }
 
@@ -446,220 +654,4 @@ pub(crate) fn percent_encode(text: &str) -> String {
         }
     }
     out
-}
-
-#[derive(Serialize)]
-struct OtherName<'a> {
-    name: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    lang: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    start_date: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    end_date: Option<String>,
-}
-
-impl<'a> OtherName<'a> {
-    fn new(name: &'a str, lang: Option<&'a str>) -> OtherName<'a> {
-        OtherName {
-            name,
-            lang,
-            start_date: None,
-            end_date: None,
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct AreaOut<'a, 's> {
-    id: &'a str,
-    name: &'a str,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    other_names: Vec<OtherName<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    identifier: Option<&'a str>,
-    classification: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    parent_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    sources: Vec<Link<'s>>,
-}
-
-#[derive(Serialize)]
-struct PersonOut<'a, 's> {
-    id: &'a str,
-    name: &'a str,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    other_names: Vec<OtherName<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    gender: Option<&'static str>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    sources: Vec<Link<'s>>,
-}
-
-#[derive(Serialize)]
-struct OrganizationOut<'a, 's> {
-    id: &'a str,
-    name: &'a str,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    other_names: Vec<OtherName<'a>>,
-    classification: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    parent_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    area_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    founding_date: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    dissolution_date: Option<String>,
-    #[serde(
-        rename = "sijill:founding_date",
-        skip_serializing_if = "Option::is_none"
-    )]
-    sijill_founding_date: Option<String>,
-    #[serde(
-        rename = "sijill:dissolution_date",
-        skip_serializing_if = "Option::is_none"
-    )]
-    sijill_dissolution_date: Option<String>,
-    #[serde(
-        rename = "sijill:dissolution_note",
-        skip_serializing_if = "Option::is_none"
-    )]
-    sijill_dissolution_note: Option<&'a str>,
-    #[serde(
-        rename = "sijill:name_history",
-        skip_serializing_if = "Option::is_none"
-    )]
-    sijill_name_history: Option<Vec<NameSpan<'a>>>,
-    #[serde(
-        rename = "sijill:parent_history",
-        skip_serializing_if = "Option::is_none"
-    )]
-    sijill_parent_history: Option<Vec<ParentSpan<'a>>>,
-    #[serde(rename = "sijill:certainty", skip_serializing_if = "Option::is_none")]
-    sijill_certainty: Option<Certainty>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    sources: Vec<Link<'s>>,
-}
-
-#[derive(Serialize)]
-struct NameSpan<'a> {
-    since: Option<EdtfDate>,
-    name: &'a Names,
-}
-
-#[derive(Serialize)]
-struct ParentSpan<'a> {
-    since: Option<EdtfDate>,
-    parent_id: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct PostOut<'a, 's> {
-    id: &'a str,
-    label: &'a str,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    other_label: Vec<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    organization_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    start_date: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    end_date: Option<String>,
-    #[serde(rename = "sijill:start_date", skip_serializing_if = "Option::is_none")]
-    sijill_start_date: Option<String>,
-    #[serde(rename = "sijill:end_date", skip_serializing_if = "Option::is_none")]
-    sijill_end_date: Option<String>,
-    #[serde(rename = "sijill:label", skip_serializing_if = "Option::is_none")]
-    sijill_label: Option<&'a Names>,
-    #[serde(rename = "sijill:seats", skip_serializing_if = "Option::is_none")]
-    sijill_seats: Option<u32>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    sources: Vec<Link<'s>>,
-}
-
-#[derive(Serialize)]
-struct EventOut<'a, 's> {
-    id: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<&'a str>,
-    classification: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    organization_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    start_date: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    location: Option<&'a str>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    attendees: Vec<AttendeeOut<'a>>,
-    #[serde(rename = "sijill:start_date", skip_serializing_if = "Option::is_none")]
-    sijill_start_date: Option<String>,
-    #[serde(rename = "sijill:name", skip_serializing_if = "Option::is_none")]
-    sijill_name: Option<&'a Names>,
-    #[serde(rename = "sijill:location", skip_serializing_if = "Option::is_none")]
-    sijill_location: Option<&'a Names>,
-    #[serde(rename = "sijill:ordinal", skip_serializing_if = "Option::is_none")]
-    sijill_ordinal: Option<u32>,
-    #[serde(rename = "sijill:resolutions", skip_serializing_if = "Vec::is_empty")]
-    sijill_resolutions: Vec<ResolutionOut<'a>>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    sources: Vec<Link<'s>>,
-}
-
-#[derive(Serialize)]
-struct AttendeeOut<'a> {
-    id: &'a str,
-    #[serde(rename = "sijill:capacity", skip_serializing_if = "Option::is_none")]
-    capacity: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct ResolutionOut<'a> {
-    title: &'a Names,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    text: Option<&'a str>,
-    vote: sijill_domain::Vote,
-}
-
-#[derive(Serialize)]
-struct MembershipOut<'a, 's> {
-    id: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    person_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    organization_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    post_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    role: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    start_date: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    end_date: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    area_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    on_behalf_of_id: Option<&'a str>,
-    #[serde(rename = "sijill:start_date", skip_serializing_if = "Option::is_none")]
-    sijill_start_date: Option<String>,
-    #[serde(rename = "sijill:end_date", skip_serializing_if = "Option::is_none")]
-    sijill_end_date: Option<String>,
-    #[serde(rename = "sijill:end_reason", skip_serializing_if = "Option::is_none")]
-    sijill_end_reason: Option<&'static str>,
-    #[serde(rename = "sijill:basis")]
-    sijill_basis: &'static str,
-    #[serde(rename = "sijill:tally", skip_serializing_if = "Option::is_none")]
-    sijill_tally: Option<Tally>,
-    #[serde(
-        rename = "sijill:appointed_by",
-        skip_serializing_if = "Option::is_none"
-    )]
-    sijill_appointed_by: Option<&'a str>,
-    #[serde(rename = "sijill:assembly_id", skip_serializing_if = "Option::is_none")]
-    sijill_assembly_id: Option<&'a str>,
-    #[serde(rename = "sijill:certainty", skip_serializing_if = "Option::is_none")]
-    sijill_certainty: Option<Certainty>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    sources: Vec<Link<'s>>,
 }

@@ -19,6 +19,8 @@ use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::hash::FastMap;
+
 /// The URL prefix the schemas' `id` and `$ref` values share.
 pub const SCHEMA_URL_PREFIX: &str = "http://www.popoloproject.com/schemas/";
 
@@ -77,6 +79,10 @@ pub const SCHEMA_FILES: &[(&str, &str)] = &[
         include_str!("../../schemas/popolo/vote_event.json"),
     ),
 ];
+
+/// Most required properties one (sub)schema may have: the walk keeps which it has seen in
+/// the bits of a `u64`.
+const REQUIRED_PER_SCHEMA_MAX: usize = 64;
 
 /// Keywords that only annotate a schema.
 const ANNOTATIONS: &[&str] = &["$schema", "id", "title", "description", "format"];
@@ -207,25 +213,27 @@ pub fn validate_document(document: &Value) -> Result<(), SchemaError> {
 }
 
 /// The compiled schemas: one node per (sub)schema, `$ref`s resolved to node indexes.
-struct Schemas {
+pub(super) struct Schemas {
     nodes: Vec<Node>,
     roots: HashMap<&'static str, usize>,
 }
 
 #[derive(Default)]
-struct Node {
+pub(super) struct Node {
     /// Allowed types; `None` accepts any.
     types: Option<Vec<JsonType>>,
     /// Property name -> (node, index in `required` if required).
-    properties: HashMap<String, (usize, Option<usize>)>,
+    properties: FastMap<String, (usize, Option<usize>)>,
     required: Vec<String>,
     items: Option<usize>,
     pattern: Option<Regex>,
     reference: Option<String>,
+    /// The root node `reference` names, resolved once all files are compiled.
+    target: Option<usize>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum JsonType {
+pub(super) enum JsonType {
     String,
     Number,
     Integer,
@@ -275,7 +283,7 @@ fn type_of(value: &Value) -> &'static str {
 }
 
 impl Schemas {
-    fn get() -> &'static Schemas {
+    pub(super) fn get() -> &'static Schemas {
         static SCHEMAS: OnceLock<Schemas> = OnceLock::new();
         SCHEMAS.get_or_init(|| {
             Schemas::compile().unwrap_or_else(|e| panic!("vendored Popolo schemas: {e}"))
@@ -294,11 +302,12 @@ impl Schemas {
             let root = schemas.compile_node(&value, file)?;
             schemas.roots.insert(file, root);
         }
-        for node in &schemas.nodes {
-            if let Some(target) = &node.reference {
-                if !schemas.roots.contains_key(target.as_str()) {
+        for index in 0..schemas.nodes.len() {
+            if let Some(target) = &schemas.nodes[index].reference {
+                let Some(&root) = schemas.roots.get(target.as_str()) else {
                     return Err(format!("$ref to `{target}`, which is not vendored"));
-                }
+                };
+                schemas.nodes[index].target = Some(root);
             }
         }
         Ok(schemas)
@@ -320,6 +329,11 @@ impl Schemas {
                 "properties" => {
                     node.properties = self.compile_properties(value, &at)?;
                     node.required = required_names(value);
+                    if node.required.len() > REQUIRED_PER_SCHEMA_MAX {
+                        return Err(format!(
+                            "{at}: more than {REQUIRED_PER_SCHEMA_MAX} required properties"
+                        ));
+                    }
                     for (i, name) in node.required.iter().enumerate() {
                         if let Some(entry) = node.properties.get_mut(name) {
                             entry.1 = Some(i);
@@ -344,11 +358,11 @@ impl Schemas {
         &mut self,
         value: &Value,
         at: &str,
-    ) -> Result<HashMap<String, (usize, Option<usize>)>, String> {
+    ) -> Result<FastMap<String, (usize, Option<usize>)>, String> {
         let Value::Object(properties) = value else {
             return Err(format!("{at}: must be an object"));
         };
-        let mut compiled = HashMap::with_capacity(properties.len());
+        let mut compiled = FastMap::with_capacity_and_hasher(properties.len(), Default::default());
         for (name, schema) in properties {
             let node = self.compile_node(schema, &format!("{at}/{name}"))?;
             compiled.insert(name.clone(), (node, None));
@@ -360,14 +374,77 @@ impl Schemas {
         self.roots[file]
     }
 
+    /// The schema of a record of `kind`.
+    pub(super) fn root_of(&self, kind: RecordKind) -> usize {
+        self.root(kind.file())
+    }
+
+    /// A node with no `$ref` (see [`Schemas::resolve`]).
+    pub(super) fn node(&self, resolved: usize) -> &Node {
+        &self.nodes[resolved]
+    }
+
     /// The node a `$ref` chain ends at.
-    fn resolve(&self, mut node: usize) -> usize {
+    pub(super) fn resolve(&self, mut node: usize) -> usize {
         // Draft 3: a `$ref` replaces the rest of the schema it appears in.
-        while let Some(target) = &self.nodes[node].reference {
-            node = self.root(target);
+        while let Some(target) = self.nodes[node].target {
+            node = target;
         }
         node
     }
+}
+
+impl Node {
+    /// Whether a value satisfying `kinds` has an allowed type.
+    pub(super) fn allows(&self, kinds: &[JsonType]) -> bool {
+        self.types
+            .as_ref()
+            .is_none_or(|types| types.iter().any(|t| kinds.contains(t)))
+    }
+
+    /// Whether a string matches the node's pattern (when it has one).
+    pub(super) fn matches(&self, text: &str) -> bool {
+        self.pattern.as_ref().is_none_or(|p| p.is_match(text))
+    }
+
+    /// The schema of an array's items.
+    pub(super) fn items(&self) -> Option<usize> {
+        self.items
+    }
+
+    /// A property's schema, and its place among the required ones if it is required.
+    pub(super) fn property(&self, name: &str) -> (Option<usize>, Option<usize>) {
+        self.properties
+            .get(name)
+            .map_or((None, None), |&(node, required)| (Some(node), required))
+    }
+
+    /// Whether a required property is missing from an object whose seen required
+    /// properties are the bits of `seen`.
+    pub(super) fn lacks_required(&self, seen: u64) -> bool {
+        (0..self.required.len()).any(|i| seen & (1 << i) == 0)
+    }
+}
+
+/// Checks a value no typed record reads against `node`; says whether it holds data.
+pub(super) fn ignored_value_holds_data<'de, D: serde::Deserializer<'de>>(
+    node: Option<usize>,
+    value: D,
+) -> Result<bool, D::Error> {
+    let mut walk = Walk {
+        schemas: Schemas::get(),
+        base: "",
+        segments: Vec::new(),
+        failure: None,
+        field: &mut |_, _| {},
+        // Below the record: no field to report.
+        depth: 1,
+    };
+    NodeSeed {
+        walk: &mut walk,
+        node,
+    }
+    .deserialize(value)
 }
 
 /// The state of one check: where in the document it is, and the first problem found.
@@ -517,14 +594,15 @@ impl<'de> Visitor<'de> for NodeSeed<'_, '_, 'de> {
     fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<bool, A::Error> {
         self.check_type(&[JsonType::Object], "an object")?;
         let node = self.node();
-        let mut seen = vec![false; node.map_or(0, |n| n.required.len())];
+        // Bit i: the i-th required property was seen (no schema requires more than 64).
+        let mut seen: u64 = 0;
         let (walk, mut any) = (self.walk, false);
         let top = walk.depth == 0;
         walk.depth += 1;
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
             let property = node.and_then(|n| n.properties.get(key.as_ref()));
             if let Some((_, Some(required))) = property {
-                seen[*required] = true;
+                seen |= 1 << required;
             }
             walk.segments.push(Segment::Key(key));
             let holds = map.next_value_seed(NodeSeed {
@@ -540,17 +618,19 @@ impl<'de> Visitor<'de> for NodeSeed<'_, '_, 'de> {
             any = true;
         }
         walk.depth -= 1;
-        if let Some(missing) =
-            node.and_then(|n| n.required.iter().zip(&seen).find(|(_, seen)| !**seen))
-        {
-            return Err(walk.fail(format!("lacks `{}`, which is required", missing.0)));
+        let missing = node.and_then(|n| {
+            let mut required = n.required.iter().enumerate();
+            required.find(|(i, _)| seen & (1 << i) == 0)
+        });
+        if let Some((_, name)) = missing {
+            return Err(walk.fail(format!("lacks `{name}`, which is required")));
         }
         Ok(any)
     }
 }
 
 /// An object key, borrowed from the input when it has no escapes.
-struct Key<'de>(Cow<'de, str>);
+pub(super) struct Key<'de>(pub(super) Cow<'de, str>);
 
 impl<'de> Deserialize<'de> for Key<'de> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Key<'de>, D::Error> {
@@ -715,6 +795,13 @@ mod tests {
             check(RecordKind::Post, json!([])),
             "$.records[0]: is an array; expected object"
         );
+    }
+
+    #[test]
+    fn record_kinds_index_tables_in_the_order_of_all() {
+        for (index, kind) in RecordKind::ALL.into_iter().enumerate() {
+            assert_eq!(kind as usize, index, "{kind:?}");
+        }
     }
 
     #[test]

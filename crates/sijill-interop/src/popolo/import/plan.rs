@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::hash::{FastMap as HashMap, FastSet as HashSet};
 
+use chrono::NaiveDate;
 use serde::de::value::StrDeserializer;
 use serde::Deserialize;
 
@@ -56,6 +57,16 @@ pub(crate) fn plan(
 ) -> Result<Planned, ImportError> {
     let warnings = std::mem::take(&mut records.warnings);
     let mut planner = Planner::new(options, file_hash, warnings);
+    // A command per record, and an end for most memberships: growing past that copies
+    // hundreds of megabytes of commands at national scale.
+    let commands = records.areas.len()
+        + records.persons.len()
+        + records.organizations.len()
+        + records.posts.len()
+        + records.events.len()
+        + 2 * records.memberships.len();
+    planner.commands.reserve(commands);
+    planner.paths.reserve(commands);
     planner.assign_handles(&records)?;
     planner.areas(&records.areas)?;
     planner.persons(&records.persons)?;
@@ -78,7 +89,7 @@ struct Planner<'o> {
     file_hash: &'o str,
     taken: HashSet<Handle>,
     /// Popolo id -> handle, per kind.
-    ids: HashMap<RecordKind, HashMap<Arc<str>, Handle>>,
+    ids: [HashMap<Arc<str>, Handle>; RecordKind::ALL.len()],
     /// (organization id, role) -> the post made for memberships that name no post.
     role_posts: HashMap<(String, String), Handle>,
     /// Post id -> its organization's id.
@@ -110,7 +121,7 @@ impl<'o> Planner<'o> {
             options,
             file_hash,
             taken: HashSet::default(),
-            ids: HashMap::default(),
+            ids: Default::default(),
             role_posts: HashMap::default(),
             post_orgs: HashMap::default(),
             dissolutions: HashMap::default(),
@@ -160,7 +171,7 @@ impl<'o> Planner<'o> {
         self.assign(RecordKind::Membership, "membership", &memberships, false)?;
         for (index, (_, id)) in memberships.iter().enumerate() {
             let known: Option<Handle> =
-                id.and_then(|id| self.ids.get(&RecordKind::Membership)?.get(id).cloned());
+                id.and_then(|id| self.ids[RecordKind::Membership as usize].get(id).cloned());
             // A mandate needs a handle to be ended in the same batch; the file's hash keeps
             // it apart from other files' memberships without ids.
             let handle = known.unwrap_or_else(|| {
@@ -181,7 +192,9 @@ impl<'o> Planner<'o> {
         records: &[(&str, Option<&str>)],
         id_required: bool,
     ) -> Result<(), ImportError> {
-        let mut seen: HashMap<&str, &str> = HashMap::default();
+        self.taken.reserve(records.len());
+        self.handles.reserve(records.len());
+        self.ids[kind as usize].reserve(records.len());
         for (path, id) in records {
             let Some(id) = id else {
                 if id_required {
@@ -193,7 +206,10 @@ impl<'o> Planner<'o> {
                 }
                 continue;
             };
-            if let Some(first) = seen.insert(id, path) {
+            if self.ids[kind as usize].contains_key(*id) {
+                // Rare: the first record with this id is looked for only to say where it is.
+                let first = records.iter().find(|(_, other)| other == &Some(*id));
+                let first = first.map_or("", |(first, _)| *first);
                 return Err(invalid(
                     path,
                     "id",
@@ -203,7 +219,7 @@ impl<'o> Planner<'o> {
             let handle = self.fresh(word, id);
             let id: Arc<str> = Arc::from(*id);
             self.handles.push((kind, Arc::clone(&id), handle.clone()));
-            self.ids.entry(kind).or_default().insert(id, handle);
+            self.ids[kind as usize].insert(id, handle);
         }
         Ok(())
     }
@@ -222,7 +238,7 @@ impl<'o> Planner<'o> {
         path: &str,
         field: &str,
     ) -> Result<EntityRef, ImportError> {
-        match self.ids.get(&kind).and_then(|ids| ids.get(id)) {
+        match self.ids[kind as usize].get(id) {
             Some(handle) => Ok(EntityRef::Handle(handle.clone())),
             None => Err(invalid(
                 path,
@@ -248,7 +264,7 @@ impl<'o> Planner<'o> {
 
     fn handle(&self, kind: RecordKind, id: Option<&str>) -> Handle {
         let id = id.expect("records of this kind were refused without an id");
-        self.ids[&kind][id].clone()
+        self.ids[kind as usize][id].clone()
     }
 
     fn areas(&mut self, areas: &[Rec<AreaIn>]) -> Result<(), ImportError> {
@@ -644,25 +660,39 @@ impl<'o> Planner<'o> {
 
     /// Starts every mandate by start date (file order among equals), each followed by its
     /// end, so seats are free again before a successor starts.
+    ///
+    /// Only the start dates are sorted; each mandate's commands (hundreds of bytes each) are
+    /// built once, in that order. A membership that cannot be planned is reported as
+    /// checking every membership in file order finds it: the first one wrong, its first
+    /// problem.
     fn memberships(&mut self, memberships: &[Rec<MembershipIn>]) -> Result<(), ImportError> {
-        let mut starts = Vec::with_capacity(memberships.len());
-        for (index, rec) in memberships.iter().enumerate() {
-            let (start, end) = self.mandate(index, rec)?;
-            starts.push((start.from, index, start, end));
-        }
-        starts.sort_by_key(|s| (s.0, s.1));
-        for (_, index, start, end) in starts {
-            let path = &memberships[index].path;
-            self.push(path, start);
+        let Some(order) = start_order(memberships) else {
+            return self.first_membership_error(memberships);
+        };
+        for index in order {
+            let rec = &memberships[index];
+            let Ok((start, end)) = self.mandate(index, rec) else {
+                return self.first_membership_error(memberships);
+            };
+            self.push(&rec.path, start);
             if let Some(end) = end {
-                self.push(path, end);
+                self.push(&rec.path, end);
             }
         }
         Ok(())
     }
 
+    /// The first error planning the memberships in file order gives; called only when one
+    /// of them cannot be planned, which planning is a pure function of.
+    fn first_membership_error(&self, memberships: &[Rec<MembershipIn>]) -> Result<(), ImportError> {
+        for (index, rec) in memberships.iter().enumerate() {
+            self.mandate(index, rec)?;
+        }
+        unreachable!("a membership that cannot be planned in one order cannot in another")
+    }
+
     fn mandate(
-        &mut self,
+        &self,
         index: usize,
         rec: &Rec<MembershipIn>,
     ) -> Result<(StartMandate, Option<EndMandate>), ImportError> {
@@ -902,6 +932,32 @@ impl<'o> Planner<'o> {
         }
         Ok(())
     }
+}
+
+/// Membership indexes by start date, then file order; `None` when a start date is missing
+/// or invalid. The date's order is the domain's (earliest day, latest day, then the date
+/// itself), with the two days computed once per membership rather than per comparison.
+fn start_order(memberships: &[Rec<MembershipIn>]) -> Option<Vec<usize>> {
+    let mut keys = Vec::with_capacity(memberships.len());
+    for (index, rec) in memberships.iter().enumerate() {
+        let m = &rec.value;
+        let from = date(
+            &rec.path,
+            ("start_date", m.start_date.as_deref()),
+            ("sijill:start_date", m.edtf_start_date.as_deref()),
+        )
+        .ok()??;
+        let earliest = from.earliest().unwrap_or(NaiveDate::MIN);
+        let latest = from.latest().unwrap_or(NaiveDate::MAX);
+        keys.push((earliest, latest, from, index));
+    }
+    keys.sort_unstable_by(|a, b| {
+        (a.0, a.1)
+            .cmp(&(b.0, b.1))
+            .then_with(|| a.2.cmp(&b.2))
+            .then(a.3.cmp(&b.3))
+    });
+    Some(keys.into_iter().map(|(_, _, _, index)| index).collect())
 }
 
 fn id_list<T>(records: &[Rec<T>], id: impl Fn(&T) -> Option<&str>) -> Vec<(&str, Option<&str>)> {

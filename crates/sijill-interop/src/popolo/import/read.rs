@@ -1,15 +1,17 @@
 //! Reading a Popolo document: streamed record by record, each record checked against its
 //! schema, screened for what sijill cannot record, and parsed into a typed record.
 //!
-//! No JSON tree is built: each record is taken as a slice of the input (`RawValue`), checked
-//! by a schema walker that runs as a parser over it, then parsed into a typed record whose
-//! strings borrow from the input where they have no escapes. Memory follows the typed records
-//! (what the commands need anyway), and reading runs at parsing speed.
+//! No JSON tree is built: each record is taken as a slice of the input (`RawValue`), then
+//! checked against its schema while it is parsed into a typed record whose strings borrow from
+//! the input where they have no escapes (`popolo/checked.rs`). A record that fails is read
+//! again the slow way: the schema walker, screening, then the typed parse with its path, which
+//! say exactly what is wrong. Memory follows the typed records (what the commands need
+//! anyway), and reading runs at parsing speed.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::fmt;
-use std::sync::Arc;
+use std::fmt::{self, Write};
+use std::sync::{Arc, OnceLock};
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
@@ -17,6 +19,8 @@ use serde_json::value::RawValue;
 use sijill_domain::{EdtfDate, Names, Note, Seats, Tally, Vote};
 
 use super::ImportError;
+use crate::hash::FastSet;
+use crate::popolo::checked::parse_checked;
 use crate::popolo::schema::{check_record, push_key, RecordKind};
 
 /// Distinct (kind, field) warnings kept; beyond, they are only counted.
@@ -418,6 +422,19 @@ fn handled(kind: RecordKind) -> &'static [&'static str] {
     }
 }
 
+/// Whether `field` of a record of `kind` is in [`handled`]: asked for every field of every
+/// record, so answered from a hash set rather than by comparing names.
+fn is_handled(kind: RecordKind, field: &str) -> bool {
+    static HANDLED: OnceLock<Vec<FastSet<&'static str>>> = OnceLock::new();
+    let sets = HANDLED.get_or_init(|| {
+        RecordKind::ALL
+            .iter()
+            .map(|kind| handled(*kind).iter().copied().collect())
+            .collect()
+    });
+    sets[kind as usize].contains(field)
+}
+
 /// Embedded records Popolo allows but sijill imports only as top-level records with ids.
 fn embedded(kind: RecordKind) -> &'static [(&'static str, &'static str)] {
     match kind {
@@ -454,6 +471,7 @@ fn embedded(kind: RecordKind) -> &'static [(&'static str, &'static str)] {
 pub(crate) fn read(bytes: &[u8]) -> Result<Records<'_>, ImportError> {
     let mut sink = Sink {
         records: Records::default(),
+        path_text: String::new(),
         failure: None,
         current: None,
     };
@@ -492,6 +510,8 @@ fn syntax_error(error: &serde_json::Error, within: Option<RecordKind>) -> Import
 
 struct Sink<'a> {
     records: Records<'a>,
+    /// Where each record's path is written before it is shared.
+    path_text: String,
     /// The real error behind a serde error raised to stop reading.
     failure: Option<ImportError>,
     /// The array being read.
@@ -505,31 +525,63 @@ impl<'a> Sink<'a> {
         index: usize,
         raw: &'a RawValue,
     ) -> Result<(), ImportError> {
-        let path = format!("$.{}[{index}]", kind.key());
+        // One allocation for the path every command of the record shares.
+        self.path_text.clear();
+        write!(self.path_text, "$.{}[{index}]", kind.key()).expect("a String takes any text");
+        let path: Arc<str> = Arc::from(self.path_text.as_str());
+        let text = raw.get();
+        match kind {
+            RecordKind::Area => self.record(kind, text, path, |r| &mut r.areas)?,
+            RecordKind::Person => self.record(kind, text, path, |r| &mut r.persons)?,
+            RecordKind::Organization => self.record(kind, text, path, |r| &mut r.organizations)?,
+            RecordKind::Post => self.record(kind, text, path, |r| &mut r.posts)?,
+            RecordKind::Event => self.record(kind, text, path, |r| &mut r.events)?,
+            RecordKind::Membership => self.record(kind, text, path, |r| &mut r.memberships)?,
+        }
+        Ok(())
+    }
+
+    /// Adds one record, typed, to its `list`. A valid record is checked and parsed in one
+    /// pass; any other is checked against its schema, screened and parsed in turn, which says
+    /// exactly what is wrong and where (the one pass only says that something is).
+    fn record<T: Deserialize<'a>>(
+        &mut self,
+        kind: RecordKind,
+        text: &'a str,
+        path: Arc<str>,
+        list: for<'r> fn(&'r mut Records<'a>) -> &'r mut Vec<Rec<T>>,
+    ) -> Result<(), ImportError> {
+        let record = self.typed_record(kind, text, path)?;
+        list(&mut self.records).push(record);
+        Ok(())
+    }
+
+    fn typed_record<T: Deserialize<'a>>(
+        &mut self,
+        kind: RecordKind,
+        text: &'a str,
+        path: Arc<str>,
+    ) -> Result<Rec<T>, ImportError> {
         let mut unhandled: Vec<String> = Vec::new();
         let mut note = |field: &str, holds_data: bool| {
-            if holds_data && handled(kind).binary_search(&field).is_err() {
+            if holds_data && !is_handled(kind, field) {
                 unhandled.push(field.to_owned());
             }
         };
-        check_record(
-            kind,
-            &mut serde_json::Deserializer::from_str(raw.get()),
-            &path,
-            &mut note,
-        )?;
-        self.screen(kind, &unhandled, &path)?;
-        let text = raw.get();
-        let records = &mut self.records;
-        match kind {
-            RecordKind::Area => records.areas.push(typed(text, path)?),
-            RecordKind::Person => records.persons.push(typed(text, path)?),
-            RecordKind::Organization => records.organizations.push(typed(text, path)?),
-            RecordKind::Post => records.posts.push(typed(text, path)?),
-            RecordKind::Event => records.events.push(typed(text, path)?),
-            RecordKind::Membership => records.memberships.push(typed(text, path)?),
+        if let Some(value) = parse_checked(kind, text, &mut note) {
+            self.screen(kind, &unhandled, &path)?;
+            return Ok(Rec { path, value });
         }
-        Ok(())
+        unhandled.clear();
+        let mut note = |field: &str, holds_data: bool| {
+            if holds_data && !is_handled(kind, field) {
+                unhandled.push(field.to_owned());
+            }
+        };
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        check_record(kind, &mut deserializer, &path, &mut note)?;
+        self.screen(kind, &unhandled, &path)?;
+        typed(text, path)
     }
 
     /// Refuses embedded records; counts the other fields that will not be imported.
@@ -559,22 +611,16 @@ impl<'a> Sink<'a> {
 
 /// Parses a schema-checked record into its typed form; what the schema does not check (the
 /// `sijill:` extension fields, the domain's own limits) is reported with its exact path.
-fn typed<'a, T: Deserialize<'a>>(text: &'a str, path: String) -> Result<Rec<T>, ImportError> {
+fn typed<'a, T: Deserialize<'a>>(text: &'a str, path: Arc<str>) -> Result<Rec<T>, ImportError> {
     if let Ok(value) = serde_json::from_str(text) {
-        return Ok(Rec {
-            path: path.into(),
-            value,
-        });
+        return Ok(Rec { path, value });
     }
     // Tracking the path costs on every field, so it is paid only to explain a failure.
     let mut deserializer = serde_json::Deserializer::from_str(text);
     match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
-        Ok(value) => Ok(Rec {
-            path: path.into(),
-            value,
-        }),
+        Ok(value) => Ok(Rec { path, value }),
         Err(e) => {
-            let mut at = path;
+            let mut at = path.to_string();
             for segment in e.path().iter() {
                 match segment {
                     serde_path_to_error::Segment::Seq { index } => {
@@ -739,10 +785,80 @@ impl<'a> Visitor<'a> for ArraySeed<'_, 'a> {
 mod tests {
     use super::*;
 
+    /// A record read in one pass: its typed form and the fields not imported.
+    type Read = Option<(String, Vec<(String, bool)>)>;
+
+    fn one_pass<'a, T: Deserialize<'a> + fmt::Debug>(kind: RecordKind, text: &'a str) -> Read {
+        let mut fields = Vec::new();
+        let mut note = |field: &str, holds: bool| {
+            if !is_handled(kind, field) {
+                fields.push((field.to_owned(), holds));
+            }
+        };
+        let value: T = parse_checked(kind, text, &mut note)?;
+        Some((format!("{value:?}"), fields))
+    }
+
+    fn slow_way<'a, T: Deserialize<'a> + fmt::Debug>(kind: RecordKind, text: &'a str) -> Read {
+        let mut fields = Vec::new();
+        let mut note = |field: &str, holds: bool| {
+            if !is_handled(kind, field) {
+                fields.push((field.to_owned(), holds));
+            }
+        };
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        check_record(kind, &mut deserializer, "$", &mut note).ok()?;
+        let value: T = serde_json::from_str(text).ok()?;
+        Some((format!("{value:?}"), fields))
+    }
+
+    /// Whether the one pass takes `text`; it must agree with the slow way either way.
+    fn check<'a, T: Deserialize<'a> + fmt::Debug>(kind: RecordKind, text: &'a str) -> bool {
+        let fast = one_pass::<T>(kind, text);
+        assert_eq!(fast, slow_way::<T>(kind, text), "{text}");
+        fast.is_some()
+    }
+
     #[test]
-    fn handled_fields_are_sorted_for_binary_search() {
+    fn one_pass_reads_what_checking_then_parsing_reads_and_refuses_the_rest() {
+        let person = |text| check::<PersonIn>(RecordKind::Person, text);
+        let membership = |text| check::<MembershipIn>(RecordKind::Membership, text);
+        let event = |text| check::<EventIn>(RecordKind::Event, text);
+        assert!(person(
+            r#"{"id":"a","name":"أمينة","other_names":[{"name":"Amina \"A\"","lang":"ar-Latn"}],"gender":"female","birth_date":"1970","sijill:x":{"deep":[]},"links":[]}"#
+        ));
+        assert!(membership(
+            r#"{"id":"m","person_id":"a","post_id":"p","start_date":"2016-12-11","end_date":null,"sijill:start_date":"2016-12-11~","sijill:basis":"elected_by_majority","sijill:tally":{"for":3,"against":1,"abstain":0},"sijill:certainty":"certain"}"#
+        ));
+        assert!(event(
+            r#"{"id":"e","organization_id":"o","start_date":"2016","attendees":[{"id":"a","sijill:capacity":"guest","name":"A"}],"sijill:resolutions":[{"title":{"text":"t","lang":"fr"},"vote":{"majority":{"for":2,"against":1,"abstain":0}}}]}"#
+        ));
+        // Schema breaks: a pattern, a type, a required property, in a field no record reads.
+        assert!(!membership(r#"{"id":"m","start_date":"11/03/2017"}"#));
+        assert!(!person(
+            r#"{"id":"a","name":"A","other_names":[{"name":3}]}"#
+        ));
+        assert!(!person(
+            r#"{"id":"a","name":"A","other_names":[{"lang":"fr"}]}"#
+        ));
+        assert!(!person(
+            r#"{"id":"a","name":"A","sources":[{"note":"minutes"}]}"#
+        ));
+        assert!(!person(r#"{"id":"a","name":null,"gender":7}"#));
+        // Valid Popolo that the typed record refuses.
+        assert!(!membership(r#"{"id":"m","sijill:tally":{"for":-1}}"#));
+        assert!(!person(r#"{"id":"a","name":"A"} trailing"#));
+    }
+
+    #[test]
+    fn handled_fields_are_sorted_and_found_by_their_kind() {
         for kind in RecordKind::ALL {
             assert!(handled(kind).windows(2).all(|w| w[0] < w[1]), "{kind:?}");
+            for field in handled(kind) {
+                assert!(is_handled(kind, field), "{kind:?} {field}");
+            }
+            assert!(!is_handled(kind, "birth_date"), "{kind:?}");
         }
+        assert!(!is_handled(RecordKind::Person, "classification"));
     }
 }
