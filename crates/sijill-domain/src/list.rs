@@ -134,18 +134,29 @@ impl<T: Clone> IdList<T> {
         })
     }
 
-    /// Items oldest first.
-    pub fn iter(&self) -> impl Iterator<Item = &T> + '_ {
+    /// Items oldest first. Allocates only for a list of more than one chunk (more than
+    /// [`CHUNK_LEN_MAX`] items), to walk its chain from the oldest end.
+    pub fn iter(&self) -> Iter<'_, T> {
         let (inline, chunk) = self.parts();
-        let mut chunks: Vec<&Chunk<T>> = Vec::new();
-        let mut chunk = chunk;
-        while let Some(c) = chunk {
-            chunks.push(c);
-            chunk = c.older.as_deref();
+        let mut older: Vec<&Chunk<T>> = Vec::new();
+        let mut current: &[T] = &[];
+        match chunk {
+            None => {}
+            Some(only) if only.older.is_none() => current = &only.items,
+            Some(newest) => {
+                let mut chunk = Some(newest);
+                while let Some(c) = chunk {
+                    older.push(c);
+                    chunk = c.older.as_deref();
+                }
+                current = older.pop().map_or(&[], |c| c.items.as_slice());
+            }
         }
-        inline
-            .iter()
-            .chain(chunks.into_iter().rev().flat_map(|c| c.items.iter()))
+        Iter {
+            inline: inline.iter(),
+            current: current.iter(),
+            older,
+        }
     }
 
     /// The newest item.
@@ -217,6 +228,30 @@ impl<T: Clone> IdList<T> {
             .map(|(_, t)| t.clone())
             .collect();
         *self = kept.into_iter().collect();
+    }
+}
+
+/// Items of an [`IdList`], oldest first.
+pub struct Iter<'a, T> {
+    inline: std::slice::Iter<'a, T>,
+    current: std::slice::Iter<'a, T>,
+    /// The chunks after `current`, newest first (so the next one is at the end).
+    older: Vec<&'a Chunk<T>>,
+}
+
+impl<'a, T> Iterator for Iter<'a, T> {
+    type Item = &'a T;
+
+    fn next(&mut self) -> Option<&'a T> {
+        if let Some(item) = self.inline.next() {
+            return Some(item);
+        }
+        loop {
+            if let Some(item) = self.current.next() {
+                return Some(item);
+            }
+            self.current = self.older.pop()?.items.iter();
+        }
     }
 }
 

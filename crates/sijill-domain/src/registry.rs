@@ -504,6 +504,29 @@ impl Registry {
         }
     }
 
+    /// The entity's handle and current name, found with one lookup (see [`Registry::handle_of`]
+    /// and [`Registry::name_of`]).
+    pub(crate) fn handle_and_name(&self, id: EntityId) -> (Option<&Handle>, Option<&Names>) {
+        match id {
+            EntityId::Area(id) => self
+                .area(id)
+                .map_or((None, None), |a| (Some(&a.handle), Some(&a.name))),
+            EntityId::Body(id) => self
+                .body(id)
+                .map_or((None, None), |b| (Some(&b.handle), Some(b.name()))),
+            EntityId::Post(id) => self
+                .post(id)
+                .map_or((None, None), |p| (Some(&p.handle), Some(&p.title))),
+            EntityId::Person(id) => self
+                .person(id)
+                .map_or((None, None), |p| (Some(&p.handle), Some(&p.name))),
+            EntityId::Assembly(id) => self
+                .assembly(id)
+                .map_or((None, None), |a| (Some(&a.handle), a.name.as_ref())),
+            EntityId::Mandate(id) => (self.mandate(id).and_then(|m| m.handle.as_ref()), None),
+        }
+    }
+
     /// The entity's current name (a post's title; an assembly's name if it has one).
     pub fn name_of(&self, id: EntityId) -> Option<&Names> {
         match id {
