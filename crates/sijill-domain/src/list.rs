@@ -26,8 +26,9 @@ enum Repr<T> {
 }
 
 struct Chunk<T> {
-    /// Oldest first within the chunk.
-    items: Vec<T>,
+    /// Oldest first within the chunk. A boxed slice, not a `Vec`: chunks grow one item at a
+    /// time, so a capacity would always equal the length, and there are hundreds of thousands.
+    items: Box<[T]>,
     /// The older chunks.
     older: Option<Arc<Chunk<T>>>,
     /// Items in this chunk and all older ones.
@@ -90,8 +91,7 @@ impl<T: Clone> IdList<T> {
             Repr::Empty => Repr::One([item]),
             Repr::One([a]) => Repr::Two([a, item]),
             Repr::Two([a, b]) => {
-                let mut items = Vec::with_capacity(3);
-                items.extend([a, b, item]);
+                let items = Box::new([a, b, item]) as Box<[T]>;
                 Repr::Chunks(Arc::new(Chunk {
                     items,
                     older: None,
@@ -103,15 +103,17 @@ impl<T: Clone> IdList<T> {
                 let chunk = unique(&mut head);
                 // One item at a time, not doubling: most lists stop growing after a few
                 // items, and hundreds of thousands of half-empty vectors add up.
-                chunk.items.reserve_exact(1);
-                chunk.items.push(item);
+                let mut items = Vec::from(std::mem::take(&mut chunk.items));
+                items.reserve_exact(1);
+                items.push(item);
+                chunk.items = items.into_boxed_slice();
                 chunk.len += 1;
                 Repr::Chunks(head)
             }
             Repr::Chunks(head) => {
                 let len = head.len + 1;
                 Repr::Chunks(Arc::new(Chunk {
-                    items: vec![item],
+                    items: Box::new([item]),
                     older: Some(head),
                     len,
                 }))
@@ -149,7 +151,7 @@ impl<T: Clone> IdList<T> {
                     older.push(c);
                     chunk = c.older.as_deref();
                 }
-                current = older.pop().map_or(&[], |c| c.items.as_slice());
+                current = older.pop().map_or(&[], |c| &c.items);
             }
         }
         Iter {
