@@ -249,7 +249,7 @@ fn post_established(registry: &mut Registry, e: &PostEstablished, position: u64)
         id: e.post,
         handle: e.handle.clone(),
         body: e.body,
-        title: e.title.clone(),
+        title: registry.shared_names.share(&e.title),
         seats: e.seats,
         established_on: e.established_on,
         abolition: None,
@@ -282,8 +282,8 @@ fn assembly_convened(registry: &mut Registry, e: &AssemblyConvened, position: u6
         kind: e.kind,
         ordinal: e.ordinal,
         held_on: e.held_on,
-        venue: e.venue.clone(),
-        name: e.name.clone(),
+        venue: e.venue.as_ref().map(|v| registry.shared_names.share(v)),
+        name: e.name.as_ref().map(|n| registry.shared_names.share(n)),
         attendance: IdList::new(),
         resolutions: IdList::new(),
         mandates: IdList::new(),
@@ -322,11 +322,12 @@ fn attendance_recorded(registry: &mut Registry, e: &AttendanceRecorded, position
 }
 
 fn resolution_adopted(registry: &mut Registry, e: &ResolutionAdopted, position: u64) -> Effect {
+    let title = registry.shared_names.share(&e.title);
     if let Some(assembly) = registry.assemblies.get_mut(&e.assembly) {
         Arc::make_mut(assembly)
             .resolutions
             .push(Arc::new(Resolution {
-                title: e.title.clone(),
+                title,
                 text: e.text.clone(),
                 vote: e.vote,
                 position,

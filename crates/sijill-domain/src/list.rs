@@ -26,8 +26,9 @@ enum Repr<T> {
 }
 
 struct Chunk<T> {
-    /// Oldest first within the chunk.
-    items: Vec<T>,
+    /// Oldest first within the chunk. A boxed slice, not a `Vec`: chunks grow one item at a
+    /// time, so a capacity would always equal the length, and there are hundreds of thousands.
+    items: Box<[T]>,
     /// The older chunks.
     older: Option<Arc<Chunk<T>>>,
     /// Items in this chunk and all older ones.
@@ -90,8 +91,7 @@ impl<T: Clone> IdList<T> {
             Repr::Empty => Repr::One([item]),
             Repr::One([a]) => Repr::Two([a, item]),
             Repr::Two([a, b]) => {
-                let mut items = Vec::with_capacity(3);
-                items.extend([a, b, item]);
+                let items = Box::new([a, b, item]) as Box<[T]>;
                 Repr::Chunks(Arc::new(Chunk {
                     items,
                     older: None,
@@ -103,15 +103,17 @@ impl<T: Clone> IdList<T> {
                 let chunk = unique(&mut head);
                 // One item at a time, not doubling: most lists stop growing after a few
                 // items, and hundreds of thousands of half-empty vectors add up.
-                chunk.items.reserve_exact(1);
-                chunk.items.push(item);
+                let mut items = Vec::from(std::mem::take(&mut chunk.items));
+                items.reserve_exact(1);
+                items.push(item);
+                chunk.items = items.into_boxed_slice();
                 chunk.len += 1;
                 Repr::Chunks(head)
             }
             Repr::Chunks(head) => {
                 let len = head.len + 1;
                 Repr::Chunks(Arc::new(Chunk {
-                    items: vec![item],
+                    items: Box::new([item]),
                     older: Some(head),
                     len,
                 }))
@@ -134,18 +136,29 @@ impl<T: Clone> IdList<T> {
         })
     }
 
-    /// Items oldest first.
-    pub fn iter(&self) -> impl Iterator<Item = &T> + '_ {
+    /// Items oldest first. Allocates only for a list of more than one chunk (more than
+    /// [`CHUNK_LEN_MAX`] items), to walk its chain from the oldest end.
+    pub fn iter(&self) -> Iter<'_, T> {
         let (inline, chunk) = self.parts();
-        let mut chunks: Vec<&Chunk<T>> = Vec::new();
-        let mut chunk = chunk;
-        while let Some(c) = chunk {
-            chunks.push(c);
-            chunk = c.older.as_deref();
+        let mut older: Vec<&Chunk<T>> = Vec::new();
+        let mut current: &[T] = &[];
+        match chunk {
+            None => {}
+            Some(only) if only.older.is_none() => current = &only.items,
+            Some(newest) => {
+                let mut chunk = Some(newest);
+                while let Some(c) = chunk {
+                    older.push(c);
+                    chunk = c.older.as_deref();
+                }
+                current = older.pop().map_or(&[], |c| &c.items);
+            }
         }
-        inline
-            .iter()
-            .chain(chunks.into_iter().rev().flat_map(|c| c.items.iter()))
+        Iter {
+            inline: inline.iter(),
+            current: current.iter(),
+            older,
+        }
     }
 
     /// The newest item.
@@ -217,6 +230,30 @@ impl<T: Clone> IdList<T> {
             .map(|(_, t)| t.clone())
             .collect();
         *self = kept.into_iter().collect();
+    }
+}
+
+/// Items of an [`IdList`], oldest first.
+pub struct Iter<'a, T> {
+    inline: std::slice::Iter<'a, T>,
+    current: std::slice::Iter<'a, T>,
+    /// The chunks after `current`, newest first (so the next one is at the end).
+    older: Vec<&'a Chunk<T>>,
+}
+
+impl<'a, T> Iterator for Iter<'a, T> {
+    type Item = &'a T;
+
+    fn next(&mut self) -> Option<&'a T> {
+        if let Some(item) = self.inline.next() {
+            return Some(item);
+        }
+        loop {
+            if let Some(item) = self.current.next() {
+                return Some(item);
+            }
+            self.current = self.older.pop()?.items.iter();
+        }
     }
 }
 

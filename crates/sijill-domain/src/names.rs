@@ -221,6 +221,12 @@ impl Names {
         Ok(Names(Arc::new(inner)))
     }
 
+    /// Where these names are allocated: equal for clones of one `Names`, so that a snapshot
+    /// can keep names shared that the state shares.
+    pub(crate) fn allocation(&self) -> usize {
+        Arc::as_ptr(&self.0) as usize
+    }
+
     /// The name as printed in the source.
     pub fn text(&self) -> &str {
         &self.0.text

@@ -330,6 +330,33 @@ impl Effect {
 /// the value it replaced).
 pub(crate) type CorrectionStack<T> = Vector<(u64, T)>;
 
+/// Names that recur across entities (post titles, resolution titles, venues), kept once: a
+/// national registry adopts hundreds of thousands of resolutions under a handful of titles,
+/// and each arrives in its own event with its own copy.
+///
+/// A cache, not part of what a state means: two states that differ only here are equal, a
+/// snapshot does not store it (it keeps the sharing instead), and it only ever grows (by the
+/// distinct names seen, which retractions do not take back).
+#[derive(Clone, Default)]
+pub(crate) struct SharedNames(KeyMap<Names, Names>);
+
+impl SharedNames {
+    /// The copy of `names` already kept, or `names` itself, now kept.
+    pub(crate) fn share(&mut self, names: &Names) -> Names {
+        if let Some(kept) = self.0.get(names) {
+            return kept.clone();
+        }
+        self.0.insert(names.clone(), names.clone());
+        names.clone()
+    }
+}
+
+impl PartialEq for SharedNames {
+    fn eq(&self, _: &SharedNames) -> bool {
+        true
+    }
+}
+
 /// The state of one registry: a pure fold of its log. See the module docs.
 ///
 /// Two states are equal when every entity, index and log entry is: what a snapshot's round
@@ -356,6 +383,7 @@ pub struct Registry {
     pub(crate) constituency_corrections: OrdMap<MandateId, CorrectionStack<Option<Constituency>>>,
     /// Names of people, bodies, areas and posts, folded for search.
     pub(crate) search: NameIndex<EntityId>,
+    pub(crate) shared_names: SharedNames,
 }
 
 impl std::fmt::Debug for Registry {
@@ -501,6 +529,29 @@ impl Registry {
             EntityId::Person(id) => self.person(id).map(|p| &p.handle),
             EntityId::Assembly(id) => self.assembly(id).map(|a| &a.handle),
             EntityId::Mandate(id) => self.mandate(id).and_then(|m| m.handle.as_ref()),
+        }
+    }
+
+    /// The entity's handle and current name, found with one lookup (see [`Registry::handle_of`]
+    /// and [`Registry::name_of`]).
+    pub(crate) fn handle_and_name(&self, id: EntityId) -> (Option<&Handle>, Option<&Names>) {
+        match id {
+            EntityId::Area(id) => self
+                .area(id)
+                .map_or((None, None), |a| (Some(&a.handle), Some(&a.name))),
+            EntityId::Body(id) => self
+                .body(id)
+                .map_or((None, None), |b| (Some(&b.handle), Some(b.name()))),
+            EntityId::Post(id) => self
+                .post(id)
+                .map_or((None, None), |p| (Some(&p.handle), Some(&p.title))),
+            EntityId::Person(id) => self
+                .person(id)
+                .map_or((None, None), |p| (Some(&p.handle), Some(&p.name))),
+            EntityId::Assembly(id) => self
+                .assembly(id)
+                .map_or((None, None), |a| (Some(&a.handle), a.name.as_ref())),
+            EntityId::Mandate(id) => (self.mandate(id).and_then(|m| m.handle.as_ref()), None),
         }
     }
 
@@ -674,5 +725,62 @@ impl Registry {
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{apply, decide, Command, Context, SequentialIds};
+
+    fn given(lines: &str) -> Registry {
+        let mut registry = Registry::new();
+        let mut ids = SequentialIds::new();
+        let mut context = Context::new(chrono::DateTime::UNIX_EPOCH, &mut ids);
+        for line in lines.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            let command: Command = serde_json::from_str(line).expect("a command");
+            let events = decide(&registry, &command, &mut context).expect("accepted");
+            for event in &events {
+                apply(&mut registry, event);
+            }
+        }
+        registry
+    }
+
+    /// How many distinct allocations hold the resolutions' titles and the posts' titles.
+    fn title_copies(registry: &Registry) -> (usize, usize) {
+        let mut resolutions: Vec<usize> = registry
+            .assemblies()
+            .flat_map(|a| a.resolutions.iter().map(|r| r.title.allocation()))
+            .collect();
+        let mut posts: Vec<usize> = registry.posts().map(|p| p.title.allocation()).collect();
+        for allocations in [&mut resolutions, &mut posts] {
+            allocations.sort_unstable();
+            allocations.dedup();
+        }
+        (resolutions.len(), posts.len())
+    }
+
+    #[test]
+    fn recurring_titles_are_kept_once_and_a_snapshot_keeps_them_shared() {
+        let registry = given(
+            r#"
+            {"command":"found_body","handle":"@council","name":"Council","kind":"commune-council"}
+            {"command":"establish_post","handle":"@member-1","body":"@council","title":"member"}
+            {"command":"establish_post","handle":"@member-2","body":"@council","title":"member"}
+            {"command":"establish_post","handle":"@president","body":"@council","title":"president"}
+            {"command":"convene_assembly","handle":"@session-1","body":"@council","kind":"general_assembly","held_on":"2020"}
+            {"command":"convene_assembly","handle":"@session-2","body":"@council","kind":"general_assembly","held_on":"2021"}
+            {"command":"adopt_resolution","assembly":"@session-1","title":"adoption du budget","vote":"consensus"}
+            {"command":"adopt_resolution","assembly":"@session-2","title":"adoption du budget","vote":"consensus"}
+            {"command":"adopt_resolution","assembly":"@session-2","title":"déclaration finale","vote":"consensus"}
+            "#,
+        );
+        assert_eq!(title_copies(&registry), (2, 2));
+        let mut bytes = Vec::new();
+        crate::snapshot::write_snapshot(&registry, &mut bytes).expect("in memory");
+        let read = crate::snapshot::read_snapshot(&bytes).expect("just written");
+        assert!(read == registry);
+        assert_eq!(title_copies(&read), (2, 2));
     }
 }

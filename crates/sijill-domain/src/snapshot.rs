@@ -12,7 +12,8 @@
 //! on two threads at once: the position, areas, people, bodies, posts and assemblies, then
 //! the mandates and the rest of [`Registry`] (tombstones, log, retractions, corrections,
 //! search index); a trailer (where the second section starts, as 8 bytes little-endian, and
-//! `REGISTRY`). Integers are LEB128 varints, ids their 16 bytes, texts a length and UTF-8. Values with rules (handles, names, dates) go through
+//! `REGISTRY`). Integers are LEB128 varints, ids their 16 bytes, texts a length and UTF-8;
+//! names the state shares are written once per section and referred back to. Values with rules (handles, names, dates) go through
 //! their validating constructors on the way back, so a snapshot yields only values `apply`
 //! could have produced. The handle map is not stored: it is rebuilt from the entities.
 //!
@@ -42,8 +43,9 @@ use crate::values::{
 /// between releases (a checkpoint left by an earlier build of the same version must be
 /// refused, not misread); snapshots of another format or another crate version are refused
 /// by [`read_snapshot`]. 2: 32-bit history positions, a retraction's effect without a
-/// position, chunked search postings.
-pub const SNAPSHOT_FORMAT: u32 = 2;
+/// position, chunked search postings. 3: names shared in the state are written once per
+/// section and referred back to.
+pub const SNAPSHOT_FORMAT: u32 = 3;
 
 const MAGIC: &[u8; 15] = b"SIJILL-REGISTRY";
 /// Ends the trailer, after the second section's offset: a cut file does not end with it.
@@ -78,7 +80,7 @@ pub fn write_snapshot(registry: &Registry, sink: &mut dyn io::Write) -> io::Resu
 
 /// Reads a snapshot [`write_snapshot`] wrote with this crate version.
 pub fn read_snapshot(bytes: &[u8]) -> Result<Registry, SnapshotError> {
-    let mut input = In { bytes, at: 0 };
+    let mut input = In::new(bytes, 0);
     if bytes.get(..MAGIC.len()) != Some(MAGIC.as_slice()) {
         return Err(SnapshotError::NotASnapshot);
     }
@@ -98,6 +100,9 @@ pub fn read_snapshot(bytes: &[u8]) -> Result<Registry, SnapshotError> {
 /// encoders themselves stay infallible.
 pub(crate) struct Out<'a> {
     buf: Vec<u8>,
+    /// Names written in this section, by allocation: the state shares one copy of a
+    /// recurring name, and the snapshot writes it once and refers back to it.
+    names_written: std::collections::HashMap<usize, u64>,
     /// Bytes handed to `sink` so far.
     spilled: u64,
     sink: &'a mut dyn io::Write,
@@ -110,6 +115,7 @@ impl<'a> Out<'a> {
     fn new(sink: &'a mut dyn io::Write) -> Out<'a> {
         Out {
             buf: Vec::with_capacity(OUT_CHUNK + 4096),
+            names_written: std::collections::HashMap::new(),
             spilled: 0,
             sink,
             failed: None,
@@ -180,6 +186,18 @@ impl<'a> Out<'a> {
 pub(crate) struct In<'a> {
     bytes: &'a [u8],
     at: usize,
+    /// Names read in this section, in order: what later references point back to.
+    names_read: Vec<Names>,
+}
+
+impl<'a> In<'a> {
+    fn new(bytes: &'a [u8], at: usize) -> In<'a> {
+        In {
+            bytes,
+            at,
+            names_read: Vec::new(),
+        }
+    }
 }
 
 impl<'a> In<'a> {
@@ -481,8 +499,23 @@ impl Persist for Handle {
     }
 }
 
+/// Names are written as `0` and the names, the first time in a section, and as `n` for the
+/// `n`th names written in the section after that: a reader gets back one shared copy where
+/// the state had one.
 impl Persist for Names {
     fn put(&self, out: &mut Out) {
+        let written = out.names_written.len() as u64;
+        match out.names_written.entry(self.allocation()) {
+            std::collections::hash_map::Entry::Occupied(earlier) => {
+                let earlier = *earlier.get();
+                out.u64(earlier + 1);
+                return;
+            }
+            std::collections::hash_map::Entry::Vacant(first) => {
+                first.insert(written);
+            }
+        }
+        out.u8(0);
         out.str(self.text());
         out.len(self.others().len());
         self.lang().map(|l| l.as_str()).put_text(out);
@@ -492,6 +525,17 @@ impl Persist for Names {
         }
     }
     fn get(input: &mut In) -> Result<Self, SnapshotError> {
+        let earlier = input.u64()?;
+        if earlier > 0 {
+            let index = usize::try_from(earlier - 1).unwrap_or(usize::MAX);
+            return match input.names_read.get(index) {
+                Some(names) => Ok(names.clone()),
+                None => Err(input.damaged(format!(
+                    "a reference to names {earlier} of {}",
+                    input.names_read.len()
+                ))),
+            };
+        }
         let text = input.str()?;
         let others = input.len()?;
         let lang = get_opt_text(input)?;
@@ -501,6 +545,7 @@ impl Persist for Names {
             let lang = get_opt_text(input)?;
             names = input.valid(names.with_other(text, lang))?;
         }
+        input.names_read.push(names.clone());
         Ok(names)
     }
 }
@@ -920,6 +965,7 @@ fn put_registry(registry: &Registry, out: &mut Out) -> u64 {
         date_corrections,
         constituency_corrections,
         search,
+        shared_names: _a_cache_the_next_writes_rebuild,
     } = registry;
     position.put(out);
     areas.put(out);
@@ -928,6 +974,8 @@ fn put_registry(registry: &Registry, out: &mut Out) -> u64 {
     posts.put(out);
     assemblies.put(out);
     let second = out.offset();
+    // Each section is read on its own: names are referred back to within one only.
+    out.names_written.clear();
     mandates.put(out);
     tombstones.put(out);
     log.put(out);
@@ -990,10 +1038,7 @@ fn get_registry(bytes: &[u8], start: usize) -> Result<Registry, SnapshotError> {
         })?;
     let (first, rest) = std::thread::scope(|scope| {
         let rest = scope.spawn(|| {
-            let mut input = In {
-                bytes: &bytes[..trailer_at],
-                at: second,
-            };
+            let mut input = In::new(&bytes[..trailer_at], second);
             let rest = get_rest(&mut input)?;
             input.at_end("the second section")?;
             Ok::<_, SnapshotError>(rest)
@@ -1024,7 +1069,7 @@ fn get_registry(bytes: &[u8], start: usize) -> Result<Registry, SnapshotError> {
 
 /// The first section, with the handles of its entities (mandates add theirs after).
 fn get_first(bytes: &[u8], start: usize) -> Result<Registry, SnapshotError> {
-    let mut input = In { bytes, at: start };
+    let mut input = In::new(bytes, start);
     let mut registry = Registry {
         position: Persist::get(&mut input)?,
         areas: Persist::get(&mut input)?,

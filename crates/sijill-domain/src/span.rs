@@ -94,10 +94,6 @@ impl Occupancy {
         }
     }
 
-    pub fn possibly_overlaps(&self, other: &Occupancy) -> bool {
-        overlaps(self.possible, other.possible)
-    }
-
     pub fn surely_overlaps(&self, other: &Occupancy) -> bool {
         overlaps(self.certain, other.certain)
     }
@@ -118,7 +114,8 @@ impl Occupancy {
     }
 }
 
-fn overlaps(a: (i32, i32), b: (i32, i32)) -> bool {
+/// Whether two half-open ranges of days share a day.
+pub(crate) fn overlaps(a: (i32, i32), b: (i32, i32)) -> bool {
     a.0 < a.1 && b.0 < b.1 && a.0 < b.1 && b.0 < a.1
 }
 

@@ -199,7 +199,9 @@ pub(crate) fn parent_active(
     Ok(())
 }
 
-/// A person never holds the same post twice at once (checked conservatively).
+/// A person never holds the same post twice at once (checked conservatively). Scans the
+/// post's slots (dates beside ids) and the person's mandate ids, looking a mandate up only
+/// to explain a refusal.
 pub(crate) fn not_held_twice(
     registry: &Registry,
     person: PersonId,
@@ -210,33 +212,30 @@ pub(crate) fn not_held_twice(
     let Some(holder) = registry.person(person) else {
         return Ok(());
     };
-    for id in holder.mandates.iter().filter(|m| Some(**m) != exclude) {
-        let Some(other) = registry.mandate(*id) else {
-            continue;
-        };
-        if other.post != post.id {
-            continue;
-        }
-        let theirs = mandate_occupancy(other);
-        if theirs.possibly_overlaps(new) {
-            let surely = theirs.surely_overlaps(new);
-            return Err(DomainError::AlreadyHolds {
-                person: registry.label(person.into()),
-                post: registry.label(post.id.into()),
-                mandate: registry.label((*id).into()),
-                dates: match other.to() {
-                    Some(to) => format!("from {} to {to}", other.from),
-                    None => format!("from {}", other.from),
-                },
-                uncertain: if surely {
-                    ""
-                } else {
-                    " and the dates may overlap (uncertain dates are checked conservatively)"
-                },
-            });
-        }
-    }
-    Ok(())
+    // A slot's days are its mandate's possible occupancy (kept in step by `apply`).
+    let clash = post.slots.iter().find(|s| {
+        Some(s.mandate) != exclude
+            && span::overlaps((s.lo, s.hi), new.possible)
+            && holder.mandates.contains(&s.mandate)
+    });
+    let Some(other) = clash.and_then(|s| registry.mandate(s.mandate)) else {
+        return Ok(());
+    };
+    let surely = mandate_occupancy(other).surely_overlaps(new);
+    Err(DomainError::AlreadyHolds {
+        person: registry.label(person.into()),
+        post: registry.label(post.id.into()),
+        mandate: registry.label(other.id.into()),
+        dates: match other.to() {
+            Some(to) => format!("from {} to {to}", other.from),
+            None => format!("from {}", other.from),
+        },
+        uncertain: if surely {
+            ""
+        } else {
+            " and the dates may overlap (uncertain dates are checked conservatively)"
+        },
+    })
 }
 
 /// A post's seats are never exceeded on any day the new mandate may cover. Scans the post's

@@ -5,9 +5,9 @@ use uuid::Uuid;
 
 use crate::date::{Certainty, EdtfDate};
 use crate::event::{appointer_id, constituency_id};
-use crate::ids::{BodyId, EntityId, EntityKind, Handle, PersonId};
+use crate::ids::{AssemblyId, BodyId, EntityId, EntityKind, Handle, PersonId, PostId};
 use crate::names::Names;
-use crate::registry::{Mandate, Registry};
+use crate::registry::{Mandate, Post, Registry};
 use crate::span::Occupancy;
 use crate::values::{Basis, EndReason};
 
@@ -66,30 +66,53 @@ pub struct Vacancy {
 impl Registry {
     /// An entity as a [`Ref`], with its current name.
     pub fn reference(&self, id: EntityId) -> Ref {
+        let (handle, name) = self.handle_and_name(id);
         Ref {
             kind: id.kind(),
             id: id.as_uuid(),
-            handle: self.handle_of(id).cloned(),
-            name: self.name_of(id).cloned(),
+            handle: handle.cloned(),
+            name: name.cloned(),
         }
     }
 
     /// A mandate as a reader sees it.
     pub fn mandate_view(&self, m: &Mandate) -> MandateView {
+        let post = self.reference(m.post.into());
+        let body = self.reference(m.body.into());
+        let assembly = m.assembly.map(|a| self.reference(a.into()));
+        self.mandate_view_of(m, post, body, assembly)
+    }
+
+    /// A mandate as a reader sees it, with the references a roster shares between its
+    /// entries already made: each costs a lookup, and a roster's entries name the same body,
+    /// a few posts and often one assembly.
+    fn mandate_view_of(
+        &self,
+        m: &Mandate,
+        post: Ref,
+        body: Ref,
+        assembly: Option<Ref>,
+    ) -> MandateView {
         let basis = m
             .basis
             .try_map(|a| Ok::<Ref, std::convert::Infallible>(self.reference(appointer_id(*a))))
             .unwrap_or_else(|never| match never {});
         MandateView {
-            mandate: self.reference(m.id.into()),
+            // What `reference` would give, without looking the mandate up again.
+            mandate: Ref {
+                kind: EntityKind::Mandate,
+                id: m.id.as_uuid(),
+                handle: m.handle.clone(),
+                name: None,
+            },
             person: self.reference(m.person.into()),
-            post: self.reference(m.post.into()),
-            body: self.reference(m.body.into()),
+            post,
+            body,
             from: m.from,
             to: m.to().copied(),
             end_reason: m.end.as_ref().map(|e| e.reason),
             basis,
-            assembly: m.assembly.map(|a| self.reference(a.into())),
+            assembly,
             constituency: m.constituency.map(|c| self.reference(constituency_id(c))),
         }
     }
@@ -101,10 +124,12 @@ impl Registry {
             return Vec::new();
         };
         let (lo, hi) = as_of.range();
+        let mut posts: Vec<&Post> = Vec::new();
         let mut held: Vec<(usize, i32, &Mandate, Certainty)> = Vec::new();
         // Posts' slots hold each mandate's possible days: only those that may cover the date
         // are looked up.
         for (rank, post) in b.posts.iter().filter_map(|p| self.post(*p)).enumerate() {
+            posts.push(post);
             let candidates = post
                 .slots
                 .iter()
@@ -117,10 +142,21 @@ impl Registry {
             }
         }
         held.sort_by_key(|(rank, since, m, _)| (*rank, *since, m.recorded_at));
+        let body_ref = reference_to(b.id.into(), &b.handle, Some(b.name()));
+        let mut shared = SharedRefs::default();
         held.into_iter()
-            .map(|(_, _, m, certainty)| RosterEntry {
-                mandate: self.mandate_view(m),
-                certainty,
+            .map(|(rank, _, m, certainty)| {
+                let post = posts[rank];
+                let post_ref = shared.post(post, || {
+                    reference_to(post.id.into(), &post.handle, Some(&post.title))
+                });
+                let assembly = m
+                    .assembly
+                    .map(|a| shared.assembly(a, || self.reference(a.into())));
+                RosterEntry {
+                    mandate: self.mandate_view_of(m, post_ref, body_ref.clone(), assembly),
+                    certainty,
+                }
             })
             .collect()
     }
@@ -182,5 +218,45 @@ impl Registry {
         }
         found.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
         found.into_iter().map(|(_, _, v)| v).collect()
+    }
+}
+
+/// A [`Ref`] of an entity already at hand.
+fn reference_to(id: EntityId, handle: &Handle, name: Option<&Names>) -> Ref {
+    Ref {
+        kind: id.kind(),
+        id: id.as_uuid(),
+        handle: Some(handle.clone()),
+        name: name.cloned(),
+    }
+}
+
+/// The references a roster's entries share, made once each: the post of the entries in a
+/// row, and the assemblies seen so far (a council's members are mostly elected at one).
+#[derive(Default)]
+struct SharedRefs {
+    post: Option<(PostId, Ref)>,
+    assemblies: Vec<(AssemblyId, Ref)>,
+}
+
+impl SharedRefs {
+    fn post(&mut self, post: &Post, make: impl FnOnce() -> Ref) -> Ref {
+        match &self.post {
+            Some((id, made)) if *id == post.id => made.clone(),
+            _ => {
+                let made = make();
+                self.post = Some((post.id, made.clone()));
+                made
+            }
+        }
+    }
+
+    fn assembly(&mut self, id: AssemblyId, make: impl FnOnce() -> Ref) -> Ref {
+        if let Some((_, made)) = self.assemblies.iter().find(|(a, _)| *a == id) {
+            return made.clone();
+        }
+        let made = make();
+        self.assemblies.push((id, made.clone()));
+        made
     }
 }

@@ -1,6 +1,6 @@
 //! Properties over random command sequences on a small universe of handles (so that many
 //! commands are valid): replaying the events gives the state built incrementally; decide
-//! never panics; a retraction gives the state that never had the retracted event; every
+//! never panics; a roster's entries are their mandates' views; a retraction gives the state that never had the retracted event; every
 //! retraction is tagged with what the retracted event concerned.
 
 use std::collections::BTreeSet;
@@ -283,6 +283,23 @@ proptest! {
                 let handle = EntityRef::parse(&format!("@{kind_prefix}{i}")).expect("a handle");
                 if let Some(id) = w.registry.resolve(&handle) {
                     prop_assert_eq!(replayed.positions_of(id), w.registry.positions_of(id));
+                }
+            }
+        }
+    }
+
+    /// A roster shares the references its entries have in common (body, posts, assemblies):
+    /// each entry must still read as the mandate's own view.
+    #[test]
+    fn roster_entries_are_the_views_of_their_mandates(commands in prop::collection::vec(command(), 1..80)) {
+        let w = run(&commands);
+        for body in w.registry.bodies() {
+            for date in DATES {
+                let as_of = sijill_domain::AsOf::date(date.parse().expect("a date"));
+                for entry in w.registry.roster(body.id, &as_of) {
+                    let id = sijill_domain::MandateId::from_uuid(entry.mandate.mandate.id);
+                    let mandate = w.registry.mandate(id).expect("a roster names existing mandates");
+                    prop_assert_eq!(&entry.mandate, &w.registry.mandate_view(mandate));
                 }
             }
         }
