@@ -2,8 +2,8 @@
 //! single writer with group commit, serves consistent reads, and answers queries.
 //!
 //! ```text
-//! submit ──▶ queue ──▶ writer round: find_command ─ decide ─ encode ─ append_group
-//!                                                                              │ (one flush)
+//! submit ──▶ queue ──▶ writer round: decide ─ encode ─ append_group_staged ─ (next round)
+//!                                                                     │ durable (one flush)
 //! snapshot / wait_for / query ◀── published Snapshot (Arc<Registry>, position) ◀┘
 //! follower (Follow::On): store.subscribe ──▶ writer applies other processes' events
 //! ```
