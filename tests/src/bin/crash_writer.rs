@@ -3,17 +3,25 @@
 //! returned. The crash test kills it with SIGKILL and checks every printed batch survived.
 //!
 //! Usage: `crash_writer <data folder> <seed>`. Several writers run concurrently (retrying on
-//! conflicts), so kills also land while group commit has several transactions in flight.
+//! conflicts), so kills also land while group commit has several transactions in flight. One
+//! more writer appends as the engine does, with `append_group_staged`: it commits a group while
+//! the previous one is still being made durable, and acknowledges each only once its
+//! durability future resolved, so kills also land between commit and durability.
 
+use std::collections::VecDeque;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use chrono::Utc;
-use sijill_store::{AppendError, CommandId, EventStore, NewBatch, NewEvent, SledStore};
+use sijill_store::{
+    AppendError, Appended, CommandId, EventStore, NewBatch, NewEvent, SledStore, StagedGroup,
+};
 use uuid::Uuid;
 
 /// Concurrent writers in the process.
 const WRITERS: u64 = 3;
+/// Staged groups one writer keeps committed but not yet known durable, at most.
+const STAGED_IN_FLIGHT: usize = 2;
 /// Largest batch written, in events.
 const BATCH_EVENTS_MAX: u64 = 8;
 
@@ -66,14 +74,48 @@ async fn write_forever(
                 Err(e) => panic!("append failed: {e}"),
             }
         };
-        let mut out = out.lock().expect("stdout lock");
-        writeln!(
-            out,
-            "{} {} {}",
-            appended.first, appended.last, appended.command_id
-        )
-        .expect("stdout");
-        out.flush().expect("stdout");
+        acknowledge(&out, &[appended]);
+    }
+}
+
+/// Prints acknowledged batches, one line each, flushed.
+fn acknowledge(out: &Mutex<std::io::Stdout>, appended: &[Appended]) {
+    let mut out = out.lock().expect("stdout lock");
+    for a in appended {
+        writeln!(out, "{} {} {}", a.first, a.last, a.command_id).expect("stdout");
+    }
+    out.flush().expect("stdout");
+}
+
+/// Appends groups of one to three batches with `append_group_staged`, each on the head the
+/// previous one left, keeping up to `STAGED_IN_FLIGHT` committed before the oldest is durable.
+async fn write_staged_forever(store: Arc<SledStore>, out: Arc<Mutex<std::io::Stdout>>, seed: u64) {
+    let mut rng = Rng(seed.wrapping_mul(37) | 1);
+    let mut in_flight: VecDeque<StagedGroup> = VecDeque::new();
+    let mut expected = store.head().await.expect("head").position;
+    for n in 0u64.. {
+        let group: Vec<NewBatch> = (0..1 + rng.next() % 3)
+            .map(|b| batch(&mut rng, format!("s{seed}-staged-{n}-{b}")))
+            .collect();
+        let staged = loop {
+            match store.append_group_staged(group.clone(), expected).await {
+                Ok(staged) => break staged,
+                Err(AppendError::Conflict { actual, .. }) => expected = actual,
+                Err(e) => panic!("staged append failed: {e}"),
+            }
+        };
+        expected = staged
+            .results
+            .iter()
+            .map(|a| a.last)
+            .max()
+            .unwrap_or(expected);
+        in_flight.push_back(staged);
+        if in_flight.len() >= STAGED_IN_FLIGHT {
+            let oldest = in_flight.pop_front().expect("a group in flight");
+            oldest.durable.await.expect("made durable");
+            acknowledge(&out, &oldest.results);
+        }
     }
 }
 
@@ -90,9 +132,14 @@ async fn main() {
     let store =
         Arc::new(SledStore::open(&folder).unwrap_or_else(|e| panic!("opening {folder}: {e}")));
     let out = Arc::new(Mutex::new(std::io::stdout()));
-    let writers: Vec<_> = (0..WRITERS)
+    let mut writers: Vec<_> = (0..WRITERS)
         .map(|w| tokio::spawn(write_forever(Arc::clone(&store), Arc::clone(&out), seed, w)))
         .collect();
+    writers.push(tokio::spawn(write_staged_forever(
+        Arc::clone(&store),
+        Arc::clone(&out),
+        seed,
+    )));
     for writer in writers {
         writer.await.expect("writer task");
     }
