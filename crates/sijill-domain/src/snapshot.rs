@@ -352,55 +352,65 @@ impl<A: Persist, B: Persist> Persist for (A, B) {
     }
 }
 
+/// Writes a collection: its length, then each item.
+fn put_items<'a, T: Persist + 'a>(out: &mut Out, len: usize, items: impl Iterator<Item = &'a T>) {
+    out.len(len);
+    items.for_each(|item| item.put(out));
+}
+
+/// Writes a map: its length, then each key followed by its value.
+fn put_entries<'a, K: Persist + 'a, V: Persist + 'a>(
+    out: &mut Out,
+    len: usize,
+    entries: impl Iterator<Item = (&'a K, &'a V)>,
+) {
+    out.len(len);
+    for (key, value) in entries {
+        key.put(out);
+        value.put(out);
+    }
+}
+
+/// Reads what [`put_items`] (or, with `T` a pair, [`put_entries`]) wrote, handing each item
+/// to `take` in order.
+fn get_items<T: Persist>(input: &mut In, mut take: impl FnMut(T)) -> Result<(), SnapshotError> {
+    for _ in 0..input.len()? {
+        take(T::get(input)?);
+    }
+    Ok(())
+}
+
 impl<T: Persist + Clone> Persist for IdList<T> {
     fn put(&self, out: &mut Out) {
-        out.len(self.len());
-        for item in self.iter() {
-            item.put(out);
-        }
+        put_items(out, self.len(), self.iter());
     }
     fn get(input: &mut In) -> Result<Self, SnapshotError> {
-        let len = input.len()?;
         let mut list = IdList::new();
-        for _ in 0..len {
-            list.push(T::get(input)?);
-        }
+        get_items(input, |item| list.push(item))?;
         Ok(list)
     }
 }
 
 impl<T: Persist + Clone> Persist for Vector<T> {
     fn put(&self, out: &mut Out) {
-        out.len(self.len());
-        for item in self.iter() {
-            item.put(out);
-        }
+        put_items(out, self.len(), self.iter());
     }
     fn get(input: &mut In) -> Result<Self, SnapshotError> {
-        let len = input.len()?;
         let mut vector = Vector::new();
-        for _ in 0..len {
-            vector.push_back(T::get(input)?);
-        }
+        get_items(input, |item| vector.push_back(item))?;
         Ok(vector)
     }
 }
 
 impl<K: Persist + Ord + Clone, V: Persist + Clone> Persist for OrdMap<K, V> {
     fn put(&self, out: &mut Out) {
-        out.len(self.len());
-        for (key, value) in self.iter() {
-            key.put(out);
-            value.put(out);
-        }
+        put_entries(out, self.len(), self.iter());
     }
     fn get(input: &mut In) -> Result<Self, SnapshotError> {
-        let len = input.len()?;
         let mut map = OrdMap::new();
-        for _ in 0..len {
-            let key = K::get(input)?;
-            map.insert(key, V::get(input)?);
-        }
+        get_items(input, |(key, value)| {
+            map.insert(key, value);
+        })?;
         Ok(map)
     }
 }
@@ -415,19 +425,13 @@ macro_rules! persist_hash_map {
             V: Persist + Clone,
         {
             fn put(&self, out: &mut Out) {
-                out.len(self.len());
-                for (key, value) in self.iter() {
-                    key.put(out);
-                    value.put(out);
-                }
+                put_entries(out, self.len(), self.iter());
             }
             fn get(input: &mut In) -> Result<Self, SnapshotError> {
-                let len = input.len()?;
                 let mut map = $map::default();
-                for _ in 0..len {
-                    let key = K::get(input)?;
-                    map.insert(key, V::get(input)?);
-                }
+                get_items(input, |(key, value)| {
+                    map.insert(key, value);
+                })?;
                 Ok(map)
             }
         }

@@ -159,7 +159,7 @@ impl Writer {
         inbox: &mut mpsc::Receiver<Msg>,
         followed: &mut Option<mpsc::Receiver<Vec<StoredEvent>>>,
     ) -> Option<oneshot::Sender<()>> {
-        loop {
+        let stop = loop {
             // Rounds made durable first (their callers wait), then followed events (a round
             // decided on a stale state would only conflict), then new submissions while
             // there is room in flight.
@@ -179,22 +179,17 @@ impl Writer {
             };
             let first = match msg {
                 Some(Msg::Submit(job)) => job,
-                Some(Msg::Shutdown(done)) => {
-                    self.settle_all().await;
-                    return Some(done);
-                }
-                None => {
-                    self.settle_all().await;
-                    return None;
-                }
+                Some(Msg::Shutdown(done)) => break Some(done),
+                None => break None,
             };
             let (jobs, stop) = gather(first, inbox, self.group_max);
             self.run_round(jobs).await;
             if stop.is_some() {
-                self.settle_all().await;
-                return stop;
+                break stop;
             }
-        }
+        };
+        self.settle_all().await;
+        stop
     }
 
     /// Publishes and answers the oldest round in flight, now that the store reported on its
@@ -230,9 +225,7 @@ impl Writer {
         let replaced = std::mem::replace(&mut self.state, published);
         self.reclaim.drop_later(Snapshot::of(replaced));
         let error = Arc::new(error);
-        self.resolve_unknown(failed.accepted, Arc::clone(&error))
-            .await;
-        for round in later {
+        for round in std::iter::once(failed).chain(later) {
             self.resolve_unknown(round.accepted, Arc::clone(&error))
                 .await;
         }

@@ -80,10 +80,6 @@ impl SledStore {
         let log = Arc::clone(&self.log);
         blocking(move || check::check_indexes(&log)).await?
     }
-
-    async fn wait_durable(&self, position: u64) -> Result<(), StoreError> {
-        wait_durable(self.log.durable.clone(), position).await
-    }
 }
 
 /// Waits until `position` is durable, or fails once the store is poisoned short of it.
@@ -134,7 +130,7 @@ impl EventStore for SledStore {
         let log = Arc::clone(&self.log);
         let (results, wait_until) =
             blocking(move || log.commit_group(&batches, expected_head)).await??;
-        self.wait_durable(wait_until).await?;
+        wait_durable(self.log.durable.clone(), wait_until).await?;
         Ok(results)
     }
 
@@ -162,7 +158,7 @@ impl EventStore for SledStore {
     ) -> Result<Head, AppendError> {
         let log = Arc::clone(&self.log);
         let head = blocking(move || log.commit_stored(&events, expected_head)).await??;
-        self.wait_durable(head.position).await?;
+        wait_durable(self.log.durable.clone(), head.position).await?;
         Ok(head)
     }
 
