@@ -25,6 +25,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Size of a raw baseline value, as the issue specifies.
 const RAW_VALUE_BYTES: usize = 300;
+/// Groups committed and not yet durable at once in the staged grouped run: the engine
+/// writer's `ROUNDS_IN_FLIGHT_MAX`.
+const GROUPS_IN_FLIGHT: usize = 2;
 /// Single appends / raw inserts timed one at a time.
 const SINGLES: usize = 300;
 /// Events in the read+decode log.
@@ -115,6 +118,62 @@ fn raw_batched() -> f64 {
     per_second(BATCHES * 1_000, start.elapsed())
 }
 
+/// Raw sled writing exactly the keys the store writes for groups of `callers` one-event
+/// batches, with none of the store's work around them: one four-tree transaction per group
+/// (the events in chunks of 32, one tag key per event, one command-id key per batch, the
+/// head), then `flush` and an fsync of `db`, one group at a time. `stored_bytes` is the size
+/// of one stored event. The floor the issue's layout puts under group commit: events/s.
+fn raw_store_keys(callers: u64, stored_bytes: usize) -> f64 {
+    use sled::Transactional;
+    let dir = tempfile::tempdir().unwrap();
+    let db = sled::Config::new()
+        .path(dir.path())
+        .flush_every_ms(None)
+        .open()
+        .unwrap();
+    let tree = |name: &str| db.open_tree(name).unwrap();
+    let (events, tags, commands, meta) =
+        (tree("events"), tree("tags"), tree("commands"), tree("meta"));
+    let record = vec![7u8; 4 + 32 + 32 + stored_bytes];
+    let start = Instant::now();
+    for g in 0..GROUPED_EVENTS / callers {
+        let first = g * callers + 1;
+        let chunks: Vec<(u64, Vec<u8>)> = (0..callers)
+            .step_by(32)
+            .map(|c| (first + c, record.repeat(32.min(callers - c) as usize)))
+            .collect();
+        (&events, &tags, &commands, &meta)
+            .transaction(|(events, tags, commands, meta)| {
+                for (position, chunk) in &chunks {
+                    events.insert(&position.to_be_bytes()[..], chunk.as_slice())?;
+                }
+                for c in 0..callers {
+                    let position = first + c;
+                    let mut tag = [0u8; 24];
+                    tag[..16].copy_from_slice(Uuid::from_u128(u128::from(position)).as_bytes());
+                    tag[16..].copy_from_slice(&position.to_be_bytes());
+                    tags.insert(&tag[..], &[][..])?;
+                    commands.insert(format!("g{g}-{c}").as_bytes(), &[0u8; 16][..])?;
+                }
+                meta.insert(&b"head"[..], &[0u8; 40][..])?;
+                Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
+            })
+            .unwrap();
+        db.flush().unwrap();
+        fsync_sled_files(dir.path());
+    }
+    per_second(GROUPED_EVENTS / callers * callers, start.elapsed())
+}
+
+/// The size of one of the benchmark's events as stored.
+async fn stored_event_bytes() -> usize {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(dir.path()).unwrap();
+    store.append(batch("size", 1), 0).await.unwrap();
+    let page = store.read(1, 1).await.unwrap();
+    page[0].stored_bytes().len()
+}
+
 /// One appender, batches of `size` events: events/s, and the median latency per append.
 async fn appends(size: u64) -> (f64, Duration) {
     let appends = (2_000 / size).clamp(20, SINGLES as u64);
@@ -170,24 +229,57 @@ async fn concurrent(writers: u64) -> (f64, f64) {
     )
 }
 
+/// One-event batches per timed grouped run: 480 groups of 64 (a shorter run mostly measures
+/// the first flushes and sled's warm-up).
+const GROUPED_EVENTS: u64 = 30_720;
+
 /// The engine's way of grouping callers: one writer hands `callers` one-event batches to a
-/// single `append_group` (one transaction, one flush): events/s.
+/// single group (one transaction, one flush) and waits until it is durable before the next:
+/// events/s.
 async fn grouped(callers: u64) -> f64 {
-    const EVENTS: u64 = 3_072;
+    let (store, groups, _dir) = grouped_setup(callers);
+    let start = Instant::now();
+    for (g, group) in groups.into_iter().enumerate() {
+        store.append_group(group, g as u64 * callers).await.unwrap();
+    }
+    per_second(GROUPED_EVENTS / callers * callers, start.elapsed())
+}
+
+/// As the engine's writer runs: the next group is committed while the flush of the ones
+/// before it runs, with at most `in_flight` groups committed and not yet durable; every
+/// group is awaited until durable before the clock stops: events/s.
+async fn grouped_staged(callers: u64, in_flight: usize) -> f64 {
+    let (store, groups, _dir) = grouped_setup(callers);
+    let mut pending = std::collections::VecDeque::with_capacity(in_flight);
+    let start = Instant::now();
+    for (g, group) in groups.into_iter().enumerate() {
+        if pending.len() == in_flight {
+            let oldest: sijill_store::StagedGroup = pending.pop_front().unwrap();
+            oldest.durable.await.unwrap();
+        }
+        let staged = store
+            .append_group_staged(group, g as u64 * callers)
+            .await
+            .unwrap();
+        pending.push_back(staged);
+    }
+    for staged in pending {
+        staged.durable.await.unwrap();
+    }
+    per_second(GROUPED_EVENTS / callers * callers, start.elapsed())
+}
+
+fn grouped_setup(callers: u64) -> (SledStore, Vec<Vec<NewBatch>>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = SledStore::open(dir.path()).unwrap();
-    let groups: Vec<Vec<NewBatch>> = (0..EVENTS / callers)
+    let groups: Vec<Vec<NewBatch>> = (0..GROUPED_EVENTS / callers)
         .map(|g| {
             (0..callers)
                 .map(|c| batch(&format!("g{g}-{c}"), 1))
                 .collect()
         })
         .collect();
-    let start = Instant::now();
-    for (g, group) in groups.into_iter().enumerate() {
-        store.append_group(group, g as u64 * callers).await.unwrap();
-    }
-    per_second(EVENTS / callers * callers, start.elapsed())
+    (store, groups, dir)
 }
 
 /// Reads the whole log in pages and decodes every event: events/s without decoding, with
@@ -261,9 +353,20 @@ async fn main() {
         let (rate, per_flush) = concurrent(writers).await;
         println!("| durable append, {writers} concurrent appenders, batch of 1 | {rate:.0} events/s ({per_flush:.1} appends per flush) |");
     }
+    if runs("grouped") {
+        let stored_bytes = stored_event_bytes().await;
+        for callers in [16, 64] {
+            let rate = raw_store_keys(callers, stored_bytes);
+            println!("| raw sled: the store's keys for groups of {callers} one-event batches ({stored_bytes} B events; 4-tree transaction + flush + fsync), one group at a time | {rate:.0} events/s |");
+        }
+    }
     for callers in [16, 64].into_iter().filter(|_| runs("grouped")) {
         let rate = grouped(callers).await;
-        println!("| durable append_group of {callers} one-event batches (the engine's group commit) | {rate:.0} events/s |");
+        println!("| durable append_group of {callers} one-event batches, one group at a time | {rate:.0} events/s |");
+    }
+    for callers in [16, 64].into_iter().filter(|_| runs("grouped")) {
+        let rate = grouped_staged(callers, GROUPS_IN_FLIGHT).await;
+        println!("| durable append_group_staged of {callers} one-event batches, up to {GROUPS_IN_FLIGHT} groups in flight (the engine's group commit) | {rate:.0} events/s |");
     }
     if !runs("read") {
         return;

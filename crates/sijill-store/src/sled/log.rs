@@ -11,7 +11,7 @@ use crate::batch::{Appended, Head, NewBatch};
 use crate::command_id::CommandId;
 use crate::error::{AppendError, InvalidBatch, StoreError};
 use crate::limits::OPEN_VERIFY_TAIL_EVENTS;
-use crate::plan::plan_group;
+use crate::plan::{plan_group, GroupPlan};
 use crate::sled::flusher::{Commits, Durable, Duty};
 use crate::sled::keys::{
     chunks, event_from_record, head_from_value, head_value, position_from_key, position_key,
@@ -28,6 +28,23 @@ pub struct Trees {
     pub tags: sled::Tree,
     pub commands: sled::Tree,
     pub meta: sled::Tree,
+}
+
+/// What a write does when a command id it would record is already in the log.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum IfKnown {
+    /// Record the new range over the old (the caller looked every id up first).
+    Overwrite,
+    /// Abort the whole transaction.
+    WriteNothing,
+}
+
+/// Why a transaction was aborted.
+struct CommandKnown;
+
+enum Written {
+    Yes,
+    NoCommandKnown,
 }
 
 /// The log as the blocking side sees it.
@@ -65,6 +82,22 @@ impl Trees {
         runs: &[CommandRun],
         head: Head,
     ) -> Result<(), StoreError> {
+        match self.write_if(sealed, runs, head, IfKnown::Overwrite)? {
+            Written::Yes => Ok(()),
+            Written::NoCommandKnown => unreachable!("an overwriting write writes"),
+        }
+    }
+
+    /// As [`Trees::write`], but writes nothing and says so when `if_known` is
+    /// [`IfKnown::WriteNothing`] and one of the command ids is already in the log. sled's
+    /// transactional insert reads the key's old value anyway, so this costs no extra lookup.
+    fn write_if(
+        &self,
+        sealed: &[StoredEvent],
+        runs: &[CommandRun],
+        head: Head,
+        if_known: IfKnown,
+    ) -> Result<Written, StoreError> {
         let events = chunks(sealed);
         let tags: Vec<[u8; 24]> = sealed
             .iter()
@@ -81,24 +114,27 @@ impl Trees {
             .collect();
         let head = head_value(head);
         let trees = (&self.events, &self.tags, &self.commands, &self.meta);
-        trees
-            .transaction(|(events_tx, tags_tx, commands_tx, meta_tx)| {
-                for (key, value) in &events {
-                    events_tx.insert(&key[..], value.as_slice())?;
+        let written = trees.transaction(|(events_tx, tags_tx, commands_tx, meta_tx)| {
+            for (key, value) in &commands {
+                let known = commands_tx.insert(*key, &value[..])?.is_some();
+                if known && if_known == IfKnown::WriteNothing {
+                    return sled::transaction::abort(CommandKnown);
                 }
-                for key in &tags {
-                    tags_tx.insert(&key[..], &[][..])?;
-                }
-                for (key, value) in &commands {
-                    commands_tx.insert(*key, &value[..])?;
-                }
-                meta_tx.insert(HEAD_KEY, &head[..])?;
-                Ok(())
-            })
-            .map_err(|e: TransactionError<()>| match e {
-                TransactionError::Storage(e) => backend("sled transaction failed", e),
-                TransactionError::Abort(()) => backend("sled transaction failed", "aborted"),
-            })
+            }
+            for (key, value) in &events {
+                events_tx.insert(&key[..], value.as_slice())?;
+            }
+            for key in &tags {
+                tags_tx.insert(&key[..], &[][..])?;
+            }
+            meta_tx.insert(HEAD_KEY, &head[..])?;
+            Ok(())
+        });
+        match written {
+            Ok(()) => Ok(Written::Yes),
+            Err(TransactionError::Abort(CommandKnown)) => Ok(Written::NoCommandKnown),
+            Err(TransactionError::Storage(e)) => Err(backend("sled transaction failed", e)),
+        }
     }
 
     pub fn lookup(&self, id: &CommandId) -> Result<Option<(u64, u64)>, StoreError> {
@@ -285,11 +321,20 @@ impl Log {
         let (results, duty) = {
             let mut committed = self.lock_writer()?;
             self.refuse_if_poisoned()?;
-            let plan = plan_group(batches, *committed, expected, |id| self.trees.lookup(id))?;
+            let plan = match self.commit_new_commands(batches, *committed, expected)? {
+                Some(plan) => plan,
+                None => {
+                    let plan =
+                        plan_group(batches, *committed, expected, |id| self.trees.lookup(id))?;
+                    if !plan.sealed.is_empty() {
+                        self.trees.write(&plan.sealed, &plan.runs, plan.head)?;
+                    }
+                    plan
+                }
+            };
             let duty = match plan.sealed.is_empty() {
                 true => Duty::Wait,
                 false => {
-                    self.trees.write(&plan.sealed, &plan.runs, plan.head)?;
                     *committed = plan.head;
                     self.commits.committed(plan.head)
                 }
@@ -298,6 +343,30 @@ impl Log {
         };
         let wait_until = results.iter().map(|a| a.last).max().unwrap_or(0);
         Ok((results, wait_until, duty))
+    }
+
+    /// The common case, in one pass: plans the group as if none of its command ids were in
+    /// the log (a retry is rare) and writes it unless the transaction finds one that is.
+    /// `None` when it wrote nothing: a command id is known, or the head moved (a group of
+    /// retries alone is answered, not refused); the caller then plans with lookups.
+    fn commit_new_commands(
+        &self,
+        batches: &[NewBatch],
+        head: Head,
+        expected: u64,
+    ) -> Result<Option<GroupPlan>, StoreError> {
+        let plan = match plan_group(batches, head, expected, |_| Ok(None)) {
+            Ok(plan) => plan,
+            Err(AppendError::Store(e)) => return Err(e),
+            Err(_) => return Ok(None),
+        };
+        let written =
+            self.trees
+                .write_if(&plan.sealed, &plan.runs, plan.head, IfKnown::WriteNothing)?;
+        Ok(match written {
+            Written::Yes => Some(plan),
+            Written::NoCommandKnown => None,
+        })
     }
 
     fn do_duty(&self, duty: Duty) {
