@@ -6,7 +6,8 @@
 //! `SIJILL_BENCH_SCALE=small|medium|full` picks another scale; `SIJILL_BENCH_SECONDS` sets
 //! how long each throughput run lasts (default 5). The log is built once and kept in
 //! `$CARGO_TARGET_TMPDIR/engine-bench-<scale>`, never written to again: the write runs use
-//! a copy, so every run starts from the same log.
+//! a copy, so every run starts from the same log. `SIJILL_BENCH_ONLY=cold|write` runs one
+//! phase, and `SIJILL_BENCH_ROW=64x10` one durable throughput row of the write phase.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -163,7 +164,8 @@ async fn writes(folder: &Path, checkpoints: &Path, duration: Duration) -> BenchR
         ..EngineOptions::default()
     };
     let engine = Engine::open(store, options).await?;
-    for (submitters, size) in [(1, 1), (16, 1), (64, 1), (1, 10), (16, 10), (64, 10)] {
+    let rows = [(1, 1), (16, 1), (64, 1), (1, 10), (16, 10), (64, 10)];
+    for (submitters, size) in rows.into_iter().filter(|row| chosen_row(*row)) {
         let (commands, elapsed) = throughput(&engine, submitters, size, duration).await?;
         let rate = commands as f64 / elapsed.as_secs_f64();
         let target = if submitters == 64 {
@@ -184,6 +186,15 @@ async fn writes(folder: &Path, checkpoints: &Path, duration: Duration) -> BenchR
     );
     engine.shutdown().await;
     memory_baseline(duration).await
+}
+
+/// For profiling one throughput row: `SIJILL_BENCH_ROW=64x10` (submitters x events per
+/// submission) runs only that one among the durable rows.
+fn chosen_row((submitters, size): (usize, usize)) -> bool {
+    match std::env::var("SIJILL_BENCH_ROW") {
+        Ok(row) => row == format!("{submitters}x{size}"),
+        Err(_) => true,
+    }
 }
 
 /// The same runs without a disk: the engine and the domain alone, on a memory store.
