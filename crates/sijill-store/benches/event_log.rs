@@ -73,14 +73,21 @@ fn fsync_sled_files(dir: &std::path::Path) {
         .unwrap();
 }
 
-/// Raw sled: insert + flush, one value at a time (optionally + fsync, what durability costs).
-fn raw_single(fsync: bool) -> (f64, Duration) {
+/// A raw sled database in a fresh temporary folder, flushed only when asked, as the store
+/// configures it.
+fn raw_sled() -> (tempfile::TempDir, sled::Db) {
     let dir = tempfile::tempdir().unwrap();
     let db = sled::Config::new()
         .path(dir.path())
         .flush_every_ms(None)
         .open()
         .unwrap();
+    (dir, db)
+}
+
+/// Raw sled: insert + flush, one value at a time (optionally + fsync, what durability costs).
+fn raw_single(fsync: bool) -> (f64, Duration) {
+    let (dir, db) = raw_sled();
     let value = vec![7u8; RAW_VALUE_BYTES];
     let mut samples = Vec::with_capacity(SINGLES);
     let start = Instant::now();
@@ -99,12 +106,7 @@ fn raw_single(fsync: bool) -> (f64, Duration) {
 /// Raw sled: apply_batch of 1,000 300-byte values + flush.
 fn raw_batched() -> f64 {
     const BATCHES: u64 = 30;
-    let dir = tempfile::tempdir().unwrap();
-    let db = sled::Config::new()
-        .path(dir.path())
-        .flush_every_ms(None)
-        .open()
-        .unwrap();
+    let (_dir, db) = raw_sled();
     let value = vec![7u8; RAW_VALUE_BYTES];
     let start = Instant::now();
     for b in 0..BATCHES {
@@ -125,12 +127,7 @@ fn raw_batched() -> f64 {
 /// of one stored event. The floor the layout puts under group commit: events/s.
 fn raw_store_keys(callers: u64, stored_bytes: usize) -> f64 {
     use sled::Transactional;
-    let dir = tempfile::tempdir().unwrap();
-    let db = sled::Config::new()
-        .path(dir.path())
-        .flush_every_ms(None)
-        .open()
-        .unwrap();
+    let (dir, db) = raw_sled();
     let tree = |name: &str| db.open_tree(name).unwrap();
     let (events, tags, commands, meta) =
         (tree("events"), tree("tags"), tree("commands"), tree("meta"));
