@@ -40,3 +40,10 @@ pub const COMMAND_ID_LEN_MAX: usize = 128;
 /// Number of events at the end of the log whose hash chain is re-verified when a store opens.
 /// Bounds start-up time; `verify` checks the whole log on demand.
 pub const OPEN_VERIFY_TAIL_EVENTS: u64 = 1_000;
+
+/// How long opening a sled data folder waits for sled's lock on its files before reporting
+/// the folder in use. sled's I/O threads keep the files (and the lock) until they finish, so
+/// a store or sled database dropped moments ago in this process can still hold it briefly
+/// (sled's own tests block on the lock for the same reason). Another process that keeps the
+/// folder open is reported once this has passed.
+pub const SLED_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);

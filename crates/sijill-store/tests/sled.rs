@@ -34,6 +34,23 @@ async fn a_folder_in_use_is_refused_clearly() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lock_released_while_opening_is_waited_for() {
+    // Given a store open on a folder, closed by another thread a moment later (as sled's I/O
+    // threads release a dropped database's files a moment after the drop),
+    let dir = tempfile::tempdir().unwrap();
+    let open = SledStore::open(dir.path()).unwrap();
+    let closer = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        drop(open);
+    });
+    // when the folder is opened meanwhile, then the open waits for the lock and succeeds.
+    let reopened = SledStore::open(dir.path());
+    closer.join().unwrap();
+    assert!(reopened.is_ok(), "{:?}", reopened.err());
+    assert!(sijill_store::limits::SLED_LOCK_WAIT > std::time::Duration::from_millis(300));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn folder_of_a_newer_format_is_refused() {
     // Given a data folder whose marker says a newer format,
     let dir = tempfile::tempdir().unwrap();

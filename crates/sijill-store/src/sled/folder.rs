@@ -9,9 +9,10 @@ use std::ffi::OsString;
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::error::StoreError;
+use crate::limits::SLED_LOCK_WAIT;
 
 /// The storage format this code writes and reads. Raise it when the layout of the sled
 /// trees or the stored values changes; older code then refuses the folder instead of
@@ -97,18 +98,30 @@ fn write_marker(folder: &Path) -> io::Result<()> {
     sync_dir(folder)
 }
 
-/// Opens sled in `sled_dir`, naming a lock held by another process clearly.
+/// Opens sled in `sled_dir`, naming a lock held by another process clearly. A lock still
+/// held is tried again for up to [`SLED_LOCK_WAIT`]: it may belong to a database this process
+/// dropped moments ago whose I/O threads are still finishing.
 pub fn open_sled(folder: &Path, sled_dir: &Path) -> Result<sled::Db, StoreError> {
     // sled's own periodic flusher is off: the store flushes (and fsyncs) on every append.
     let config = sled::Config::new().path(sled_dir).flush_every_ms(None);
-    config.open().map_err(|e| match e {
-        sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
-            StoreError::Locked {
-                path: folder.to_path_buf(),
+    let deadline = Instant::now() + SLED_LOCK_WAIT;
+    loop {
+        match config.open() {
+            Ok(db) => return Ok(db),
+            Err(sled::Error::Io(io)) if io.to_string().contains("could not acquire lock") => {
+                if Instant::now() >= deadline {
+                    return Err(StoreError::Locked {
+                        path: folder.to_path_buf(),
+                    });
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(other) => {
+                let detail = format!("opening sled in {}: {other}", sled_dir.display());
+                return Err(StoreError::Backend(detail));
             }
         }
-        other => StoreError::Backend(format!("opening sled in {}: {other}", sled_dir.display())),
-    })
+    }
 }
 
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
