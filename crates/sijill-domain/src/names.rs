@@ -188,8 +188,10 @@ struct NamesInner {
     text: Box<str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     lang: Option<LangTag>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    others: Vec<Name>,
+    /// A boxed slice, not a `Vec`: names are built one other name at a time, and a `Vec`
+    /// would keep room for four (a hundred thousand people, most with one or two others).
+    #[serde(default, skip_serializing_if = "<[Name]>::is_empty")]
+    others: Box<[Name]>,
 }
 
 impl Names {
@@ -205,7 +207,7 @@ impl Names {
         Ok(Names(Arc::new(NamesInner {
             text: printed.text,
             lang: printed.lang,
-            others: vec![],
+            others: Box::default(),
         })))
     }
 
@@ -217,7 +219,10 @@ impl Names {
         if inner.others.len() >= OTHER_NAMES_MAX {
             return Err(TextError::TooManyOtherNames(inner.others.len() + 1));
         }
-        inner.others.push(other);
+        let mut others = Vec::from(std::mem::take(&mut inner.others));
+        others.reserve_exact(1);
+        others.push(other);
+        inner.others = others.into_boxed_slice();
         Ok(Names(Arc::new(inner)))
     }
 
