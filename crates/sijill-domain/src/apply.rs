@@ -130,8 +130,8 @@ fn area_registered(registry: &mut Registry, e: &AreaRegistered, position: u64) -
         Arc::make_mut(parent).children.push(e.area);
     }
     registry.handles.insert(e.handle.clone(), e.area.into());
-    index_names(registry, e.area.into(), &e.name);
     registry.areas.insert(e.area, Arc::new(area));
+    index_names(registry, e.area.into());
     Effect::Created(e.area.into())
 }
 
@@ -147,8 +147,8 @@ fn person_registered(registry: &mut Registry, e: &PersonRegistered, position: u6
         recorded_at: position,
     };
     registry.handles.insert(e.handle.clone(), e.person.into());
-    index_names(registry, e.person.into(), &e.name);
     registry.people.insert(e.person, Arc::new(person));
+    index_names(registry, e.person.into());
     Effect::Created(e.person.into())
 }
 
@@ -181,8 +181,8 @@ fn body_founded(registry: &mut Registry, e: &BodyFounded, position: u64) -> Effe
         Arc::make_mut(parent).children.push(e.body);
     }
     registry.handles.insert(e.handle.clone(), e.body.into());
-    index_names(registry, e.body.into(), &e.name);
     registry.bodies.insert(e.body, Arc::new(body));
+    index_names(registry, e.body.into());
     Effect::Created(e.body.into())
 }
 
@@ -208,7 +208,7 @@ fn body_renamed(registry: &mut Registry, e: &BodyRenamed, position: u64) -> Effe
             },
         );
     }
-    reindex_body(registry, e.body.into());
+    index_names(registry, e.body.into());
     Effect::Renamed(e.body)
 }
 
@@ -262,8 +262,8 @@ fn post_established(registry: &mut Registry, e: &PostEstablished, position: u64)
         Arc::make_mut(body).posts.push(e.post);
     }
     registry.handles.insert(e.handle.clone(), e.post.into());
-    index_names(registry, e.post.into(), &e.title);
     registry.posts.insert(e.post, Arc::new(post));
+    index_names(registry, e.post.into());
     Effect::Created(e.post.into())
 }
 
@@ -456,7 +456,7 @@ pub(crate) fn set_name(registry: &mut Registry, id: EntityId, name: Option<crate
         }
         _ => {}
     }
-    reindex_body(registry, id);
+    index_names(registry, id);
 }
 
 fn date_corrected(registry: &mut Registry, e: &DateCorrected, position: u64) -> Effect {
@@ -596,33 +596,13 @@ fn constituency_corrected(
     Effect::ConstituencyCorrected(e.mandate)
 }
 
-/// Indexes an entity's names for search.
-pub(crate) fn index_names(registry: &mut Registry, id: EntityId, names: &crate::Names) {
-    let texts: Vec<&str> = names.texts().collect();
-    registry.search.insert(id, &texts);
-}
-
-/// Reindexes an entity after a name change: a body under every name it has had, so that
-/// searching a former name still finds it.
-pub(crate) fn reindex_body(registry: &mut Registry, id: EntityId) {
-    let texts: Vec<String> = match id {
-        EntityId::Body(b) => match registry.body(b) {
-            Some(body) => body
-                .names
-                .iter()
-                .flat_map(|s| s.value.texts().map(str::to_owned))
-                .collect(),
-            None => return,
-        },
-        other => match registry.name_of(other) {
-            Some(names) if other.kind() != crate::EntityKind::Assembly => {
-                names.texts().map(str::to_owned).collect()
-            }
-            _ => return,
-        },
-    };
-    let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
-    registry.search.insert(id, &texts);
+/// Indexes an entity's names for search, as the entity holds them (see
+/// [`crate::registry::IndexedName`]): called once the entity is in the state. Also reindexes
+/// a body after a name change, under every name it has had.
+pub(crate) fn index_names(registry: &mut Registry, id: EntityId) {
+    if let Some(names) = registry.indexed_name(id) {
+        registry.search.insert_names(id, names);
+    }
 }
 
 /// Removes a mandate from the indexes it was linked into.

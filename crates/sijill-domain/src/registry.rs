@@ -19,7 +19,7 @@ use crate::ids::{
 };
 use crate::list::IdList;
 use crate::names::{Code, Names, Note};
-use crate::search::NameIndex;
+use crate::search::{IndexedNames, NameIndex};
 use crate::values::{
     Appointer, AreaKind, AssemblyKind, Basis, BodyKind, Constituency, DateField, EndReason, Gender,
     Seats, Vote,
@@ -357,6 +357,25 @@ impl PartialEq for SharedNames {
     }
 }
 
+/// What the search index keeps for an entity: the names the entity itself holds (shared, not
+/// copied). A body is indexed under every name it has had, so that searching a former name
+/// still finds it; everything else under its current name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum IndexedName {
+    One(Names),
+    Several(Arc<[Names]>),
+}
+
+impl IndexedNames for IndexedName {
+    fn texts(&self) -> impl Iterator<Item = &str> {
+        let names: &[Names] = match self {
+            IndexedName::One(names) => std::slice::from_ref(names),
+            IndexedName::Several(names) => names,
+        };
+        names.iter().flat_map(Names::texts)
+    }
+}
+
 /// The state of one registry: a pure fold of its log. See the module docs.
 ///
 /// Two states are equal when every entity, index and log entry is: what a snapshot's round
@@ -382,7 +401,7 @@ pub struct Registry {
     pub(crate) date_corrections: OrdMap<(EntityId, DateField), CorrectionStack<Option<EdtfDate>>>,
     pub(crate) constituency_corrections: OrdMap<MandateId, CorrectionStack<Option<Constituency>>>,
     /// Names of people, bodies, areas and posts, folded for search.
-    pub(crate) search: NameIndex<EntityId>,
+    pub(crate) search: NameIndex<EntityId, IndexedName>,
     pub(crate) shared_names: SharedNames,
 }
 
@@ -644,6 +663,24 @@ impl Registry {
             EntityId::Person(id) => self.person(id).map(|e| &e.history),
             EntityId::Assembly(id) => self.assembly(id).map(|e| &e.history),
             EntityId::Mandate(id) => self.mandate(id).map(|e| &e.history),
+        }
+    }
+
+    /// The names `id` is indexed under for search, if it is an entity that has them (see
+    /// [`IndexedName`]).
+    pub(crate) fn indexed_name(&self, id: EntityId) -> Option<IndexedName> {
+        match id {
+            EntityId::Body(b) => {
+                let body = self.body(b)?;
+                Some(match body.names.len() {
+                    1 => IndexedName::One(body.name().clone()),
+                    _ => IndexedName::Several(body.names.iter().map(|s| s.value.clone()).collect()),
+                })
+            }
+            EntityId::Area(_) | EntityId::Person(_) | EntityId::Post(_) => {
+                self.name_of(id).cloned().map(IndexedName::One)
+            }
+            EntityId::Assembly(_) | EntityId::Mandate(_) => None,
         }
     }
 

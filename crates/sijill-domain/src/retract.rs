@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use crate::apply::{reindex_body, remove_value, set_date, set_name, unlink_mandate};
+use crate::apply::{index_names, remove_value, set_date, set_name, unlink_mandate};
 use crate::event::constituency_id;
 use crate::ids::EntityId;
 use crate::registry::{Effect, Registry};
@@ -31,7 +31,7 @@ pub(crate) fn undo(registry: &mut Registry, position: u64, retraction: u64) {
                     body.names.remove(i);
                 }
             }
-            reindex_body(registry, b.into());
+            index_names(registry, b.into());
         }
         Effect::Moved(b) => undo_move(registry, b, position),
         Effect::Dissolved(b) => {

@@ -31,8 +31,8 @@ use crate::ids::{AreaId, AssemblyId, BodyId, EntityId, Handle, MandateId, Person
 use crate::list::IdList;
 use crate::names::{Code, Names, Note};
 use crate::registry::{
-    Abolition, Area, Assembly, AttendanceEntry, Body, Dated, Dissolution, Effect, FastMap, KeyMap,
-    Mandate, MandateEnd, Person, Post, Registry, Resolution, Slot,
+    Abolition, Area, Assembly, AttendanceEntry, Body, Dated, Dissolution, Effect, FastMap,
+    IndexedName, KeyMap, Mandate, MandateEnd, Person, Post, Registry, Resolution, Slot,
 };
 use crate::values::{
     Appointer, AreaKind, AssemblyKind, Basis, BodyKind, Constituency, DateField, EndReason, Gender,
@@ -44,8 +44,9 @@ use crate::values::{
 /// refused, not misread); snapshots of another format or another crate version are refused
 /// by [`read_snapshot`]. 2: 32-bit history positions, a retraction's effect without a
 /// position, chunked search postings. 3: names shared in the state are written once per
-/// section and referred back to.
-pub const SNAPSHOT_FORMAT: u32 = 3;
+/// section and referred back to. 4: the search index without its folded names (the entities'
+/// names are indexed again), with the ids it indexes.
+pub const SNAPSHOT_FORMAT: u32 = 4;
 
 const MAGIC: &[u8; 15] = b"SIJILL-REGISTRY";
 /// Ends the trailer, after the second section's offset: a cut file does not end with it.
@@ -987,7 +988,7 @@ fn put_registry(registry: &Registry, out: &mut Out) -> u64 {
     name_corrections.put(out);
     date_corrections.put(out);
     constituency_corrections.put(out);
-    search.put(out);
+    crate::search::put_stored(search, out);
     second
 }
 
@@ -1002,7 +1003,7 @@ struct Rest {
         OrdMap<(EntityId, DateField), crate::registry::CorrectionStack<Option<EdtfDate>>>,
     constituency_corrections:
         OrdMap<MandateId, crate::registry::CorrectionStack<Option<Constituency>>>,
-    search: crate::search::NameIndex<EntityId>,
+    search: crate::search::StoredIndex<EntityId, IndexedName>,
 }
 
 fn get_rest(input: &mut In) -> Result<Rest, SnapshotError> {
@@ -1067,7 +1068,16 @@ fn get_registry(bytes: &[u8], start: usize) -> Result<Registry, SnapshotError> {
     registry.name_corrections = rest.name_corrections;
     registry.date_corrections = rest.date_corrections;
     registry.constituency_corrections = rest.constituency_corrections;
-    registry.search = rest.search;
+    registry.search = rest.search.index;
+    for id in rest.search.indexed {
+        let Some(names) = registry.indexed_name(id) else {
+            return Err(SnapshotError::Damaged {
+                at: second,
+                what: format!("the search index names {id:?}, which has no name"),
+            });
+        };
+        registry.search.restore_names(id, names);
+    }
     Ok(registry)
 }
 
