@@ -282,14 +282,18 @@ fn assembly_convened(registry: &mut Registry, e: &AssemblyConvened, position: u6
         kind: e.kind,
         ordinal: e.ordinal,
         held_on: e.held_on,
-        venue: e.venue.as_ref().map(|v| registry.shared_names.share(v)),
-        name: e.name.as_ref().map(|n| registry.shared_names.share(n)),
-        attendance: IdList::new(),
         resolutions: IdList::new(),
-        mandates: IdList::new(),
         history: IdList::new(),
         recorded_at: position,
+        details: None,
     };
+    let venue = e.venue.as_ref().map(|v| registry.shared_names.share(v));
+    let name = e.name.as_ref().map(|n| registry.shared_names.share(n));
+    let mut assembly = assembly;
+    assembly.change_details(|details| {
+        details.venue = venue;
+        details.name = name;
+    });
     if let Some(body) = registry.bodies.get_mut(&e.body) {
         Arc::make_mut(body).assemblies.push(e.assembly);
     }
@@ -300,15 +304,15 @@ fn assembly_convened(registry: &mut Registry, e: &AssemblyConvened, position: u6
 
 fn attendance_recorded(registry: &mut Registry, e: &AttendanceRecorded, position: u64) -> Effect {
     if let Some(assembly) = registry.assemblies.get_mut(&e.assembly) {
-        let assembly = Arc::make_mut(assembly);
-        for a in &e.attendees {
-            let entry = AttendanceEntry {
-                person: a.person,
-                capacity: a.capacity.clone(),
-                position,
-            };
-            assembly.attendance.push(Arc::new(entry));
-        }
+        Arc::make_mut(assembly).change_details(|details| {
+            for a in &e.attendees {
+                details.attendance.push(AttendanceEntry {
+                    person: a.person,
+                    capacity: a.capacity.clone(),
+                    position,
+                });
+            }
+        });
     }
     for a in &e.attendees {
         if let Some(person) = registry.people.get_mut(&a.person) {
@@ -396,7 +400,7 @@ fn link_mandate(registry: &mut Registry, m: &Mandate) {
         Arc::make_mut(body).mandates.push(m.id);
     }
     if let Some(assembly) = m.assembly.and_then(|a| registry.assemblies.get_mut(&a)) {
-        Arc::make_mut(assembly).mandates.push(m.id);
+        Arc::make_mut(assembly).change_details(|details| details.mandates.push(m.id));
     }
 }
 
@@ -451,7 +455,7 @@ pub(crate) fn set_name(registry: &mut Registry, id: EntityId, name: Option<crate
         }
         (EntityId::Assembly(id), name) => {
             if let Some(assembly) = registry.assemblies.get_mut(&id) {
-                Arc::make_mut(assembly).name = name;
+                Arc::make_mut(assembly).change_details(|details| details.name = name);
             }
         }
         _ => {}
@@ -620,7 +624,7 @@ pub(crate) fn unlink_mandate(registry: &mut Registry, m: &Mandate) {
         remove_value(&mut Arc::make_mut(body).mandates, &id);
     }
     if let Some(assembly) = m.assembly.and_then(|a| registry.assemblies.get_mut(&a)) {
-        remove_value(&mut Arc::make_mut(assembly).mandates, &id);
+        Arc::make_mut(assembly).change_details(|details| remove_value(&mut details.mandates, &id));
     }
 }
 

@@ -53,7 +53,7 @@ impl<T> Default for IdList<T> {
 }
 
 impl<T: Clone> IdList<T> {
-    pub fn new() -> IdList<T> {
+    pub const fn new() -> IdList<T> {
         IdList(Repr::Empty)
     }
 

@@ -171,15 +171,17 @@ fn undo_attendance(registry: &mut Registry, a: crate::AssemblyId, position: u64)
     let Some(assembly) = registry.assemblies.get_mut(&a) else {
         return;
     };
-    let assembly = Arc::make_mut(assembly);
-    let removed: Vec<_> = assembly
-        .attendance
-        .iter()
-        .filter(|e| e.position == position)
-        .map(|e| e.person)
-        .collect();
-    assembly.attendance.retain(|e| e.position != position);
-    let remaining: Vec<_> = assembly.attendance.iter().map(|e| e.person).collect();
+    let (removed, remaining) = Arc::make_mut(assembly).change_details(|details| {
+        let removed: Vec<_> = details
+            .attendance
+            .iter()
+            .filter(|e| e.position == position)
+            .map(|e| e.person)
+            .collect();
+        details.attendance.retain(|e| e.position != position);
+        let remaining: Vec<_> = details.attendance.iter().map(|e| e.person).collect();
+        (removed, remaining)
+    });
     for person in removed.into_iter().filter(|p| !remaining.contains(p)) {
         if let Some(person) = registry.people.get_mut(&person) {
             remove_value(&mut Arc::make_mut(person).attended, &a);
@@ -226,7 +228,7 @@ pub(crate) fn concerns_at(registry: &Registry, position: u64) -> Vec<EntityId> {
             add(a.into());
             if let Some(assembly) = registry.assembly(a) {
                 assembly
-                    .attendance
+                    .attendance()
                     .iter()
                     .filter(|e| e.position == position)
                     .for_each(|e| add(e.person.into()));

@@ -31,8 +31,8 @@ use crate::ids::{AreaId, AssemblyId, BodyId, EntityId, Handle, MandateId, Person
 use crate::list::IdList;
 use crate::names::{Code, Names, Note};
 use crate::registry::{
-    Abolition, Area, Assembly, AttendanceEntry, Body, Dated, Dissolution, Effect, FastMap,
-    IndexedName, KeyMap, Mandate, MandateEnd, Person, Post, Registry, Resolution, Slot,
+    Abolition, Area, Assembly, AssemblyDetails, AttendanceEntry, Body, Dated, Dissolution, Effect,
+    FastMap, IndexedName, KeyMap, Mandate, MandateEnd, Person, Post, Registry, Resolution, Slot,
 };
 use crate::values::{
     Appointer, AreaKind, AssemblyKind, Basis, BodyKind, Constituency, DateField, EndReason, Gender,
@@ -879,21 +879,72 @@ persist_struct!(Post {
     recorded_at,
 });
 
-persist_struct!(Assembly {
-    id,
-    handle,
-    body,
-    kind,
-    ordinal,
-    held_on,
-    venue,
-    name,
-    attendance,
-    resolutions,
-    mandates,
-    history,
-    recorded_at,
-});
+/// Field by field as `persist_struct!` would, the details among them in their old places;
+/// destructured without `..`, like the others.
+impl Persist for Assembly {
+    fn put(&self, out: &mut Out) {
+        let Assembly {
+            id,
+            handle,
+            body,
+            kind,
+            ordinal,
+            held_on,
+            resolutions,
+            history,
+            recorded_at,
+            details: _put_through_the_accessors,
+        } = self;
+        id.put(out);
+        handle.put(out);
+        body.put(out);
+        kind.put(out);
+        ordinal.put(out);
+        held_on.put(out);
+        self.venue().cloned().put(out);
+        self.name().cloned().put(out);
+        self.attendance().put(out);
+        resolutions.put(out);
+        self.mandates().put(out);
+        history.put(out);
+        recorded_at.put(out);
+    }
+
+    fn get(input: &mut In) -> Result<Self, SnapshotError> {
+        let id = Persist::get(input)?;
+        let handle = Persist::get(input)?;
+        let body = Persist::get(input)?;
+        let kind = Persist::get(input)?;
+        let ordinal = Persist::get(input)?;
+        let held_on = Persist::get(input)?;
+        let venue = Persist::get(input)?;
+        let name = Persist::get(input)?;
+        let attendance = Persist::get(input)?;
+        let resolutions = Persist::get(input)?;
+        let mandates = Persist::get(input)?;
+        let mut assembly = Assembly {
+            id,
+            handle,
+            body,
+            kind,
+            ordinal,
+            held_on,
+            resolutions,
+            history: Persist::get(input)?,
+            recorded_at: Persist::get(input)?,
+            details: None,
+        };
+        assembly.change_details(|details| {
+            *details = AssemblyDetails {
+                venue,
+                name,
+                attendance,
+                mandates,
+            }
+        });
+        Ok(assembly)
+    }
+}
 
 persist_struct!(Mandate {
     id,

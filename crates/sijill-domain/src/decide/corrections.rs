@@ -361,7 +361,7 @@ fn check_held_on(
         ..assembly.clone()
     };
     for m in assembly
-        .mandates
+        .mandates()
         .iter()
         .filter_map(|m| registry.mandate(*m))
     {

@@ -612,9 +612,9 @@ fn assembly_detail(registry: &Registry, id: sijill_domain::AssemblyId) -> Option
     let person = |p: sijill_domain::PersonId| -> Ref { registry.reference(p.into()) };
     Some(AssemblyDetail {
         summary: assembly_summary(registry, assembly),
-        venue: assembly.venue.clone(),
+        venue: assembly.venue().cloned(),
         attendance: assembly
-            .attendance
+            .attendance()
             .iter()
             .map(|a| Attendee {
                 person: person(a.person),
@@ -632,7 +632,7 @@ fn assembly_detail(registry: &Registry, id: sijill_domain::AssemblyId) -> Option
             })
             .collect(),
         mandates: assembly
-            .mandates
+            .mandates()
             .iter()
             .filter_map(|m| registry.mandate(*m))
             .map(|m| registry.mandate_view(m))
