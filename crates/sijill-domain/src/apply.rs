@@ -36,7 +36,7 @@ pub fn apply(registry: &mut Registry, event: &Event) {
         Event::PostAbolished(e) => post_abolished(registry, e, position),
         Event::AssemblyConvened(e) => assembly_convened(registry, e, position),
         Event::AttendanceRecorded(e) => attendance_recorded(registry, e, position),
-        Event::ResolutionAdopted(e) => resolution_adopted(registry, e, position),
+        Event::ResolutionAdopted(e) => resolution_adopted(registry, e),
         Event::MandateStarted(e) => mandate_started(registry, e, position),
         Event::MandateEnded(e) => mandate_ended(registry, e, position),
         Event::NameCorrected(e) => name_corrected(registry, e, position),
@@ -325,17 +325,15 @@ fn attendance_recorded(registry: &mut Registry, e: &AttendanceRecorded, position
     Effect::Attended(e.assembly)
 }
 
-fn resolution_adopted(registry: &mut Registry, e: &ResolutionAdopted, position: u64) -> Effect {
+fn resolution_adopted(registry: &mut Registry, e: &ResolutionAdopted) -> Effect {
     let title = registry.shared_names.share(&e.title);
     if let Some(assembly) = registry.assemblies.get_mut(&e.assembly) {
-        Arc::make_mut(assembly)
-            .resolutions
-            .push(Arc::new(Resolution {
-                title,
-                text: e.text.clone(),
-                vote: e.vote,
-                position,
-            }));
+        let resolution = registry.shared_resolutions.share(&Arc::new(Resolution {
+            title,
+            text: e.text.clone(),
+            vote: e.vote,
+        }));
+        Arc::make_mut(assembly).resolutions.push(resolution);
     }
     Effect::Resolved(e.assembly)
 }

@@ -210,12 +210,14 @@ pub struct AttendanceEntry {
     pub position: u64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A resolution as adopted. It does not carry the position of the event that adopted it,
+/// so that equal resolutions are kept once (see [`Shared`]): the positions are the
+/// assembly's (see [`Registry::resolution_positions`]).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Resolution {
     pub title: Names,
     pub text: Option<Note>,
     pub vote: Vote,
-    pub position: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -419,29 +421,39 @@ impl Effect {
 /// the value it replaced).
 pub(crate) type CorrectionStack<T> = Vector<(u64, T)>;
 
-/// Names that recur across entities (post titles, resolution titles, venues), kept once: a
-/// national registry adopts hundreds of thousands of resolutions under a handful of titles,
-/// and each arrives in its own event with its own copy.
+/// Values that recur across entities, kept once: names (post titles, resolution titles,
+/// venues) and whole resolutions. A national registry adopts hundreds of thousands of
+/// resolutions under a handful of titles and votes, and each arrives in its own event with
+/// its own copy.
 ///
 /// A cache, not part of what a state means: two states that differ only here are equal, a
 /// snapshot does not store it (it keeps the sharing instead), and it only ever grows (by the
-/// distinct names seen, which retractions do not take back).
-#[derive(Clone, Default)]
-pub(crate) struct SharedNames(KeyMap<Names, Names>);
+/// distinct values seen, which retractions do not take back).
+#[derive(Clone)]
+pub(crate) struct Shared<T>(KeyMap<T, T>);
 
-impl SharedNames {
-    /// The copy of `names` already kept, or `names` itself, now kept.
-    pub(crate) fn share(&mut self, names: &Names) -> Names {
-        if let Some(kept) = self.0.get(names) {
-            return kept.clone();
-        }
-        self.0.insert(names.clone(), names.clone());
-        names.clone()
+/// Names shared across entities (see [`Shared`]).
+pub(crate) type SharedNames = Shared<Names>;
+
+impl<T> Default for Shared<T> {
+    fn default() -> Self {
+        Shared(KeyMap::default())
     }
 }
 
-impl PartialEq for SharedNames {
-    fn eq(&self, _: &SharedNames) -> bool {
+impl<T: Clone + Ord + std::hash::Hash> Shared<T> {
+    /// The copy of `value` already kept, or `value` itself, now kept.
+    pub(crate) fn share(&mut self, value: &T) -> T {
+        if let Some(kept) = self.0.get(value) {
+            return kept.clone();
+        }
+        self.0.insert(value.clone(), value.clone());
+        value.clone()
+    }
+}
+
+impl<T> PartialEq for Shared<T> {
+    fn eq(&self, _: &Shared<T>) -> bool {
         true
     }
 }
@@ -492,6 +504,7 @@ pub struct Registry {
     /// Names of people, bodies, areas and posts, folded for search.
     pub(crate) search: NameIndex<EntityId, IndexedName>,
     pub(crate) shared_names: SharedNames,
+    pub(crate) shared_resolutions: Shared<Arc<Resolution>>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -753,6 +766,22 @@ impl Registry {
             EntityId::Assembly(id) => self.assembly(id).map(|e| &e.history),
             EntityId::Mandate(id) => self.mandate(id).map(|e| &e.history),
         }
+    }
+
+    /// The positions of the events that adopted the assembly's resolutions, in the order of
+    /// [`Assembly::resolutions`]: its live `resolution_adopted` events.
+    pub fn resolution_positions(&self, id: AssemblyId) -> Vec<u64> {
+        let Some(assembly) = self.assembly(id) else {
+            return Vec::new();
+        };
+        assembly
+            .history
+            .iter()
+            .map(|p| u64::from(*p))
+            .filter(|p| {
+                self.effect_at(*p) == Some(Effect::Resolved(id)) && !self.retracted.contains_key(p)
+            })
+            .collect()
     }
 
     /// The names `id` is indexed under for search, if it is an entity that has them (see

@@ -46,10 +46,19 @@ pub(crate) fn undo(registry: &mut Registry, position: u64, retraction: u64) {
         }
         Effect::Attended(a) => undo_attendance(registry, a, position),
         Effect::Resolved(a) => {
+            // Resolutions are listed in the order of their live adoptions, and `position` is
+            // one of them: it is preceded by as many resolutions as live adoptions before it.
+            let before = registry
+                .resolution_positions(a)
+                .iter()
+                .filter(|p| **p < position)
+                .count();
             if let Some(assembly) = registry.assemblies.get_mut(&a) {
-                Arc::make_mut(assembly)
-                    .resolutions
-                    .retain(|r| r.position != position);
+                let mut at = 0;
+                Arc::make_mut(assembly).resolutions.retain(|_| {
+                    at += 1;
+                    at - 1 != before
+                });
             }
         }
         Effect::Ended(m) => {

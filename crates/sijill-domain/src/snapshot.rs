@@ -45,8 +45,9 @@ use crate::values::{
 /// by [`read_snapshot`]. 2: 32-bit history positions, a retraction's effect without a
 /// position, chunked search postings. 3: names shared in the state are written once per
 /// section and referred back to. 4: the search index without its folded names (the entities'
-/// names are indexed again), with the ids it indexes.
-pub const SNAPSHOT_FORMAT: u32 = 4;
+/// names are indexed again), with the ids it indexes. 5: resolutions without the position
+/// that adopted them.
+pub const SNAPSHOT_FORMAT: u32 = 5;
 
 const MAGIC: &[u8; 15] = b"SIJILL-REGISTRY";
 /// Ends the trailer, after the second section's offset: a cut file does not end with it.
@@ -189,6 +190,9 @@ pub(crate) struct In<'a> {
     at: usize,
     /// Names read in this section, in order: what later references point back to.
     names_read: Vec<Names>,
+    /// Resolutions read in this section, kept once each (as the state that was written kept
+    /// them).
+    resolutions_read: crate::registry::Shared<Arc<Resolution>>,
 }
 
 impl<'a> In<'a> {
@@ -197,6 +201,7 @@ impl<'a> In<'a> {
             bytes,
             at,
             names_read: Vec::new(),
+            resolutions_read: Default::default(),
         }
     }
 }
@@ -816,12 +821,7 @@ persist_struct!(AttendanceEntry {
     position,
 });
 
-persist_struct!(Resolution {
-    title,
-    text,
-    vote,
-    position,
-});
+persist_struct!(Resolution { title, text, vote });
 
 persist_struct!(Slot { mandate, lo, hi });
 
@@ -920,7 +920,11 @@ impl Persist for Assembly {
         let venue = Persist::get(input)?;
         let name = Persist::get(input)?;
         let attendance = Persist::get(input)?;
-        let resolutions = Persist::get(input)?;
+        let resolutions: IdList<Arc<Resolution>> = Persist::get(input)?;
+        let resolutions = resolutions
+            .iter()
+            .map(|r| input.resolutions_read.share(r))
+            .collect();
         let mandates = Persist::get(input)?;
         let mut assembly = Assembly {
             id,
@@ -1022,6 +1026,7 @@ fn put_registry(registry: &Registry, out: &mut Out) -> u64 {
         constituency_corrections,
         search,
         shared_names: _a_cache_the_next_writes_rebuild,
+        shared_resolutions: _another_such_cache,
     } = registry;
     position.put(out);
     areas.put(out);

@@ -624,11 +624,12 @@ fn assembly_detail(registry: &Registry, id: sijill_domain::AssemblyId) -> Option
         resolutions: assembly
             .resolutions
             .iter()
-            .map(|r| ResolutionView {
+            .zip(registry.resolution_positions(id))
+            .map(|(r, position)| ResolutionView {
                 title: r.title.clone(),
                 text: r.text.clone(),
                 vote: r.vote,
-                position: r.position,
+                position,
             })
             .collect(),
         mandates: assembly
