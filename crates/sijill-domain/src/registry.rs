@@ -3,13 +3,12 @@
 //!
 //! Architecture invariant: `Registry` is built only by [`crate::apply`]; nothing outside this
 //! crate can mutate it. Cloning is O(1): every collection is a persistent map or vector
-//! (`KeyMap`, `imbl`) and entities sit behind `Arc`, so the engine can snapshot per batch and hand
+//! (`KeyMap`, `imbl`'s ordered map and vector) and entities sit behind `Arc`, so the engine can snapshot per batch and hand
 //! readers an immutable copy while the writer moves on.
 
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::Hasher;
 use std::sync::Arc;
 
-use imbl::shared_ptr::DefaultSharedPtr;
 use imbl::{OrdMap, Vector};
 
 use crate::date::EdtfDate;
@@ -71,13 +70,6 @@ impl Hasher for KeyHasher {
 }
 
 pub(crate) use crate::keymap::KeyMap;
-
-/// imbl's hash map, for the entities that rosters and rules read most (people, bodies, posts,
-/// mandates): its leaves find a key with one SIMD comparison, where a `KeyMap` leaf is a
-/// scan behind one more pointer; with a `KeyMap` there, rosters measured 10 to 27 % slower.
-/// Assemblies and areas, looked up far less, save their memory in a `KeyMap`.
-pub(crate) type FastMap<K, V> =
-    imbl::GenericHashMap<K, V, BuildHasherDefault<KeyHasher>, DefaultSharedPtr>;
 
 /// Log positions in an entity's history, stored in 32 bits: four bytes a position instead of
 /// eight, across millions of them. A log never reaches [`HISTORY_POSITION_MAX`] events (it
@@ -486,11 +478,11 @@ pub struct Registry {
     pub(crate) position: u64,
     pub(crate) handles: KeyMap<Handle, EntityId>,
     pub(crate) areas: KeyMap<AreaId, Arc<Area>>,
-    pub(crate) people: FastMap<PersonId, Arc<Person>>,
-    pub(crate) bodies: FastMap<BodyId, Arc<Body>>,
-    pub(crate) posts: FastMap<PostId, Arc<Post>>,
+    pub(crate) people: KeyMap<PersonId, Arc<Person>>,
+    pub(crate) bodies: KeyMap<BodyId, Arc<Body>>,
+    pub(crate) posts: KeyMap<PostId, Arc<Post>>,
     pub(crate) assemblies: KeyMap<AssemblyId, Arc<Assembly>>,
-    pub(crate) mandates: FastMap<MandateId, Arc<Mandate>>,
+    pub(crate) mandates: KeyMap<MandateId, Arc<Mandate>>,
     /// The histories of retracted entities, which outlive them for the audit trail.
     pub(crate) tombstones: KeyMap<EntityId, History>,
     /// `log[p - 1]` is what position `p` did.

@@ -32,7 +32,7 @@ use crate::list::IdList;
 use crate::names::{Code, Names, Note};
 use crate::registry::{
     Abolition, Area, Assembly, AssemblyDetails, AttendanceEntry, Body, Dated, Dissolution, Effect,
-    FastMap, IndexedName, KeyMap, Mandate, MandateEnd, Person, Post, Registry, Resolution, Slot,
+    IndexedName, KeyMap, Mandate, MandateEnd, Person, Post, Registry, Resolution, Slot,
 };
 use crate::values::{
     Appointer, AreaKind, AssemblyKind, Basis, BodyKind, Constituency, DateField, EndReason, Gender,
@@ -445,7 +445,6 @@ macro_rules! persist_hash_map {
 }
 
 persist_hash_map!(KeyMap, Ord);
-persist_hash_map!(FastMap, Eq);
 
 fn put_uuid(out: &mut Out, uuid: Uuid) {
     out.bytes(uuid.as_bytes());
@@ -1050,7 +1049,7 @@ fn put_registry(registry: &Registry, out: &mut Out) -> u64 {
 
 /// The second section: the mandates and everything after them.
 struct Rest {
-    mandates: FastMap<MandateId, Arc<Mandate>>,
+    mandates: KeyMap<MandateId, Arc<Mandate>>,
     tombstones: KeyMap<EntityId, IdList<u32>>,
     log: Vector<Effect>,
     retracted: OrdMap<u64, u64>,
