@@ -26,18 +26,18 @@ pub fn apply(registry: &mut Registry, event: &Event) {
     registry.position += 1;
     let position = registry.position;
     let effect = match event {
-        Event::AreaRegistered(e) => area_registered(registry, e, position),
-        Event::PersonRegistered(e) => person_registered(registry, e, position),
+        Event::AreaRegistered(e) => area_registered(registry, e),
+        Event::PersonRegistered(e) => person_registered(registry, e),
         Event::BodyFounded(e) => body_founded(registry, e, position),
         Event::BodyRenamed(e) => body_renamed(registry, e, position),
         Event::BodyMoved(e) => body_moved(registry, e, position),
         Event::BodyDissolved(e) => body_dissolved(registry, e, position),
-        Event::PostEstablished(e) => post_established(registry, e, position),
+        Event::PostEstablished(e) => post_established(registry, e),
         Event::PostAbolished(e) => post_abolished(registry, e, position),
-        Event::AssemblyConvened(e) => assembly_convened(registry, e, position),
+        Event::AssemblyConvened(e) => assembly_convened(registry, e),
         Event::AttendanceRecorded(e) => attendance_recorded(registry, e, position),
         Event::ResolutionAdopted(e) => resolution_adopted(registry, e),
-        Event::MandateStarted(e) => mandate_started(registry, e, position),
+        Event::MandateStarted(e) => mandate_started(registry, e),
         Event::MandateEnded(e) => mandate_ended(registry, e, position),
         Event::NameCorrected(e) => name_corrected(registry, e, position),
         Event::DateCorrected(e) => date_corrected(registry, e, position),
@@ -114,7 +114,7 @@ fn push_history(registry: &mut Registry, id: EntityId, position: u64) {
     }
 }
 
-fn area_registered(registry: &mut Registry, e: &AreaRegistered, position: u64) -> Effect {
+fn area_registered(registry: &mut Registry, e: &AreaRegistered) -> Effect {
     let area = Area {
         id: e.area,
         handle: e.handle.clone(),
@@ -124,7 +124,6 @@ fn area_registered(registry: &mut Registry, e: &AreaRegistered, position: u64) -
         code: e.code.clone(),
         children: IdList::new(),
         history: IdList::new(),
-        recorded_at: position,
     };
     if let Some(parent) = e.parent.and_then(|p| registry.areas.get_mut(&p)) {
         Arc::make_mut(parent).children.push(e.area);
@@ -135,7 +134,7 @@ fn area_registered(registry: &mut Registry, e: &AreaRegistered, position: u64) -
     Effect::Created(e.area.into())
 }
 
-fn person_registered(registry: &mut Registry, e: &PersonRegistered, position: u64) -> Effect {
+fn person_registered(registry: &mut Registry, e: &PersonRegistered) -> Effect {
     let person = Person {
         id: e.person,
         handle: e.handle.clone(),
@@ -144,7 +143,6 @@ fn person_registered(registry: &mut Registry, e: &PersonRegistered, position: u6
         mandates: IdList::new(),
         attended: IdList::new(),
         history: IdList::new(),
-        recorded_at: position,
     };
     registry.handles.insert(e.handle.clone(), e.person.into());
     registry.people.insert(e.person, Arc::new(person));
@@ -175,7 +173,6 @@ fn body_founded(registry: &mut Registry, e: &BodyFounded, position: u64) -> Effe
         mandates: IdList::new(),
         assemblies: IdList::new(),
         history: IdList::new(),
-        recorded_at: position,
     };
     if let Some(parent) = e.parent.and_then(|p| registry.bodies.get_mut(&p)) {
         Arc::make_mut(parent).children.push(e.body);
@@ -244,7 +241,7 @@ fn body_dissolved(registry: &mut Registry, e: &BodyDissolved, position: u64) -> 
     Effect::Dissolved(e.body)
 }
 
-fn post_established(registry: &mut Registry, e: &PostEstablished, position: u64) -> Effect {
+fn post_established(registry: &mut Registry, e: &PostEstablished) -> Effect {
     let post = Post {
         id: e.post,
         handle: e.handle.clone(),
@@ -256,7 +253,6 @@ fn post_established(registry: &mut Registry, e: &PostEstablished, position: u64)
         mandates: IdList::new(),
         slots: IdList::new(),
         history: IdList::new(),
-        recorded_at: position,
     };
     if let Some(body) = registry.bodies.get_mut(&e.body) {
         Arc::make_mut(body).posts.push(e.post);
@@ -274,7 +270,7 @@ fn post_abolished(registry: &mut Registry, e: &PostAbolished, position: u64) -> 
     Effect::Abolished(e.post)
 }
 
-fn assembly_convened(registry: &mut Registry, e: &AssemblyConvened, position: u64) -> Effect {
+fn assembly_convened(registry: &mut Registry, e: &AssemblyConvened) -> Effect {
     let assembly = Assembly {
         id: e.assembly,
         handle: e.handle.clone(),
@@ -284,7 +280,6 @@ fn assembly_convened(registry: &mut Registry, e: &AssemblyConvened, position: u6
         held_on: e.held_on,
         resolutions: IdList::new(),
         history: IdList::new(),
-        recorded_at: position,
         details: None,
     };
     let venue = e.venue.as_ref().map(|v| registry.shared_names.share(v));
@@ -338,7 +333,7 @@ fn resolution_adopted(registry: &mut Registry, e: &ResolutionAdopted) -> Effect 
     Effect::Resolved(e.assembly)
 }
 
-fn mandate_started(registry: &mut Registry, e: &MandateStarted, position: u64) -> Effect {
+fn mandate_started(registry: &mut Registry, e: &MandateStarted) -> Effect {
     let mandate = Mandate {
         id: e.mandate,
         handle: e.handle.clone(),
@@ -351,7 +346,6 @@ fn mandate_started(registry: &mut Registry, e: &MandateStarted, position: u64) -
         assembly: e.assembly,
         constituency: e.constituency,
         history: IdList::new(),
-        recorded_at: position,
     };
     link_mandate(registry, &mandate);
     if let Some(handle) = &e.handle {
@@ -553,9 +547,11 @@ fn set_founded_on(registry: &mut Registry, id: crate::BodyId, date: Option<crate
     };
     let body = Arc::make_mut(body);
     body.founded_on = date;
-    let founding = body.recorded_at;
+    let founding = body.recorded_at();
     resort_founding_span(&mut body.names, founding, date);
     resort_founding_span(&mut body.parents, founding, date);
+    // The search index keeps the body's names in span order, which this may have changed.
+    index_names(registry, id.into());
 }
 
 fn resort_founding_span<T: Clone>(

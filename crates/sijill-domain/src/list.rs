@@ -161,6 +161,19 @@ impl<T: Clone> IdList<T> {
         }
     }
 
+    /// The oldest item (walks the chain of chunks to the oldest).
+    pub fn first(&self) -> Option<&T> {
+        match self.parts() {
+            (inline, None) => inline.first(),
+            (_, Some(mut chunk)) => {
+                while let Some(older) = chunk.older.as_deref() {
+                    chunk = older;
+                }
+                chunk.items.first()
+            }
+        }
+    }
+
     /// The newest item.
     pub fn last(&self) -> Option<&T> {
         match self.parts() {

@@ -85,6 +85,25 @@ pub(crate) fn history_position(position: u64) -> u32 {
     u32::try_from(position).unwrap_or(u32::MAX)
 }
 
+/// The position of the event that created an entity: the first of its history (an entity's
+/// history starts with its creation and only grows), so it is not stored twice.
+fn created_at(history: &History) -> u64 {
+    history.first().map_or(0, |p| u64::from(*p))
+}
+
+macro_rules! recorded_at {
+    ($($entity:ident),*) => {$(
+        impl $entity {
+            /// The log position of the event that created it.
+            pub fn recorded_at(&self) -> u64 {
+                created_at(&self.history)
+            }
+        }
+    )*};
+}
+
+recorded_at!(Area, Person, Body, Post, Assembly, Mandate);
+
 /// A value that took effect from a date, recorded at a log position. Spans of one entity are
 /// kept sorted by `since` (unknown first), ties in log order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -103,9 +122,9 @@ pub struct Area {
     pub parent: Option<AreaId>,
     pub code: Option<Code>,
     pub children: IdList<AreaId>,
-    /// Positions of the events that concern it (see [`Registry::positions_of`]).
+    /// Positions of the events that concern it (see [`Registry::positions_of`]); the first
+    /// is the event that created it (see `recorded_at`).
     pub history: History,
-    pub recorded_at: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -117,9 +136,9 @@ pub struct Person {
     /// Every mandate the person holds or held, in log order.
     pub mandates: IdList<MandateId>,
     pub attended: IdList<AssemblyId>,
-    /// Positions of the events that concern it (see [`Registry::positions_of`]).
+    /// Positions of the events that concern it (see [`Registry::positions_of`]); the first
+    /// is the event that created it (see `recorded_at`).
     pub history: History,
-    pub recorded_at: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -146,9 +165,9 @@ pub struct Body {
     pub posts: IdList<PostId>,
     pub mandates: IdList<MandateId>,
     pub assemblies: IdList<AssemblyId>,
-    /// Positions of the events that concern it (see [`Registry::positions_of`]).
+    /// Positions of the events that concern it (see [`Registry::positions_of`]); the first
+    /// is the event that created it (see `recorded_at`).
     pub history: History,
-    pub recorded_at: u64,
 }
 
 impl Body {
@@ -190,9 +209,9 @@ pub struct Post {
     /// Where each mandate may sit in time, kept beside the ids so that the seats rule and
     /// rosters scan one short list instead of looking every mandate up.
     pub(crate) slots: IdList<Slot>,
-    /// Positions of the events that concern it (see [`Registry::positions_of`]).
+    /// Positions of the events that concern it (see [`Registry::positions_of`]); the first
+    /// is the event that created it (see `recorded_at`).
     pub history: History,
-    pub recorded_at: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -222,9 +241,9 @@ pub struct Assembly {
     pub held_on: EdtfDate,
     /// A shared resolution keeps the assembly small: nearly every assembly adopts one.
     pub resolutions: IdList<Arc<Resolution>>,
-    /// Positions of the events that concern it (see [`Registry::positions_of`]).
+    /// Positions of the events that concern it (see [`Registry::positions_of`]); the first
+    /// is the event that created it (see `recorded_at`).
     pub history: History,
-    pub recorded_at: u64,
     /// What most assemblies do not record (see [`AssemblyDetails`]); `None` when all of it
     /// is empty.
     pub(crate) details: Option<Box<AssemblyDetails>>,
@@ -300,7 +319,6 @@ impl PartialEq for Assembly {
             held_on,
             resolutions,
             history,
-            recorded_at,
             details: _compared_through_the_accessors,
         } = self;
         *id == other.id
@@ -311,7 +329,6 @@ impl PartialEq for Assembly {
             && *held_on == other.held_on
             && *resolutions == other.resolutions
             && *history == other.history
-            && *recorded_at == other.recorded_at
             && self.venue() == other.venue()
             && self.name() == other.name()
             && self.attendance() == other.attendance()
@@ -340,9 +357,9 @@ pub struct Mandate {
     pub basis: Basis<Appointer>,
     pub assembly: Option<AssemblyId>,
     pub constituency: Option<Constituency>,
-    /// Positions of the events that concern it (see [`Registry::positions_of`]).
+    /// Positions of the events that concern it (see [`Registry::positions_of`]); the first
+    /// is the event that created it (see `recorded_at`).
     pub history: History,
-    pub recorded_at: u64,
 }
 
 impl Mandate {

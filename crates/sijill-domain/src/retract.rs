@@ -279,7 +279,10 @@ fn created_concerns(registry: &Registry, id: EntityId, add: &mut impl FnMut(Enti
         EntityId::Person(_) => {}
         EntityId::Body(b) => {
             if let Some(body) = registry.body(b) {
-                let founding = body.parents.iter().find(|s| s.position == body.recorded_at);
+                let founding = body
+                    .parents
+                    .iter()
+                    .find(|s| s.position == body.recorded_at());
                 if let Some(parent) = founding.and_then(|s| s.value) {
                     add(parent.into());
                 }

@@ -46,8 +46,8 @@ use crate::values::{
 /// position, chunked search postings. 3: names shared in the state are written once per
 /// section and referred back to. 4: the search index without its folded names (the entities'
 /// names are indexed again), with the ids it indexes. 5: resolutions without the position
-/// that adopted them.
-pub const SNAPSHOT_FORMAT: u32 = 5;
+/// that adopted them. 6: entities without `recorded_at` (their history's first position).
+pub const SNAPSHOT_FORMAT: u32 = 6;
 
 const MAGIC: &[u8; 15] = b"SIJILL-REGISTRY";
 /// Ends the trailer, after the second section's offset: a cut file does not end with it.
@@ -833,7 +833,6 @@ persist_struct!(Area {
     code,
     children,
     history,
-    recorded_at,
 });
 
 persist_struct!(Person {
@@ -844,7 +843,6 @@ persist_struct!(Person {
     mandates,
     attended,
     history,
-    recorded_at,
 });
 
 persist_struct!(Body {
@@ -861,7 +859,6 @@ persist_struct!(Body {
     mandates,
     assemblies,
     history,
-    recorded_at,
 });
 
 persist_struct!(Post {
@@ -875,7 +872,6 @@ persist_struct!(Post {
     mandates,
     slots,
     history,
-    recorded_at,
 });
 
 /// Field by field as `persist_struct!` would, the details among them in their old places;
@@ -891,7 +887,6 @@ impl Persist for Assembly {
             held_on,
             resolutions,
             history,
-            recorded_at,
             details: _put_through_the_accessors,
         } = self;
         id.put(out);
@@ -906,7 +901,6 @@ impl Persist for Assembly {
         resolutions.put(out);
         self.mandates().put(out);
         history.put(out);
-        recorded_at.put(out);
     }
 
     fn get(input: &mut In) -> Result<Self, SnapshotError> {
@@ -934,7 +928,6 @@ impl Persist for Assembly {
             held_on,
             resolutions,
             history: Persist::get(input)?,
-            recorded_at: Persist::get(input)?,
             details: None,
         };
         assembly.change_details(|details| {
@@ -961,7 +954,6 @@ persist_struct!(Mandate {
     assembly,
     constituency,
     history,
-    recorded_at,
 });
 
 /// A variant's tag, then its value.

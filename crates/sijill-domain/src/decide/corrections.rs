@@ -207,7 +207,7 @@ fn check_founded_on(registry: &Registry, b: BodyId, date: &EdtfDate) -> Result<(
     let founding_parent = body
         .parents
         .iter()
-        .find(|s| s.position == body.recorded_at)
+        .find(|s| s.position == body.recorded_at())
         .and_then(|s| s.value);
     if let Some(parent) = founding_parent.and_then(|p| registry.body(p)) {
         parent_active(registry, parent, Some(date))?;

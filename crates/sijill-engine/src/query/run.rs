@@ -294,7 +294,7 @@ impl Asked<'_> {
         let mandates: Vec<_> = self.registry().mandates().collect();
         let page = page_of(
             mandates,
-            |a, b| a.recorded_at.cmp(&b.recorded_at),
+            |a, b| a.recorded_at().cmp(&b.recorded_at()),
             offset,
             limit,
         )?;
