@@ -250,7 +250,6 @@ fn post_established(registry: &mut Registry, e: &PostEstablished) -> Effect {
         seats: e.seats,
         established_on: e.established_on,
         abolition: None,
-        mandates: IdList::new(),
         slots: IdList::new(),
         history: IdList::new(),
     };
@@ -384,9 +383,7 @@ fn link_mandate(registry: &mut Registry, m: &Mandate) {
         Arc::make_mut(person).mandates.push(m.id);
     }
     if let Some(post) = registry.posts.get_mut(&m.post) {
-        let post = Arc::make_mut(post);
-        post.mandates.push(m.id);
-        post.slots.push(slot(m));
+        Arc::make_mut(post).slots.push(slot(m));
     }
     if let Some(body) = registry.bodies.get_mut(&m.body) {
         Arc::make_mut(body).mandates.push(m.id);
@@ -610,9 +607,7 @@ pub(crate) fn unlink_mandate(registry: &mut Registry, m: &Mandate) {
         remove_value(&mut Arc::make_mut(person).mandates, &id);
     }
     if let Some(post) = registry.posts.get_mut(&m.post) {
-        let post = Arc::make_mut(post);
-        remove_value(&mut post.mandates, &id);
-        post.slots.retain(|s| s.mandate != id);
+        Arc::make_mut(post).slots.retain(|s| s.mandate != id);
     }
     if let Some(body) = registry.bodies.get_mut(&m.body) {
         remove_value(&mut Arc::make_mut(body).mandates, &id);

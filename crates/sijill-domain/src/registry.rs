@@ -205,13 +205,25 @@ pub struct Post {
     pub seats: Seats,
     pub established_on: Option<EdtfDate>,
     pub abolition: Option<Abolition>,
-    pub mandates: IdList<MandateId>,
-    /// Where each mandate may sit in time, kept beside the ids so that the seats rule and
-    /// rosters scan one short list instead of looking every mandate up.
+    /// Every mandate on the post, in log order, with where it may sit in time: the seats
+    /// rule and rosters scan this one short list instead of looking every mandate up. The
+    /// ids are read through [`Post::mandates`] (a list of the ids alone would repeat them).
     pub(crate) slots: IdList<Slot>,
     /// Positions of the events that concern it (see [`Registry::positions_of`]); the first
     /// is the event that created it (see `recorded_at`).
     pub history: History,
+}
+
+impl Post {
+    /// Every mandate on the post, in log order.
+    pub fn mandates(&self) -> impl Iterator<Item = MandateId> + '_ {
+        self.slots.iter().map(|slot| slot.mandate)
+    }
+
+    /// How many mandates [`Post::mandates`] lists.
+    pub fn mandate_count(&self) -> usize {
+        self.slots.len()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -473,8 +485,12 @@ impl<T> PartialEq for Shared<T> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum IndexedName {
     One(Names),
-    Several(Arc<[Names]>),
+    /// A box behind a thin pointer (not an `Arc<[Names]>`, whose length would make every
+    /// entry of the index's map 8 bytes longer): few bodies are ever renamed.
+    Several(Arc<Vec<Names>>),
 }
+
+const _: () = assert!(std::mem::size_of::<IndexedName>() == 16);
 
 impl IndexedNames for IndexedName {
     fn texts(&self) -> impl Iterator<Item = &str> {
@@ -743,17 +759,22 @@ impl Registry {
                     .unwrap_or_default()
             }
         };
-        let mandates = match id {
-            EntityId::Person(p) => self.person(p).map(|p| &p.mandates),
-            EntityId::Post(p) => self.post(p).map(|p| &p.mandates),
-            EntityId::Body(b) => self.body(b).map(|b| &b.mandates),
-            _ => None,
+        let mandates: Vec<MandateId> = match id {
+            EntityId::Person(p) => self
+                .person(p)
+                .map(|p| p.mandates.iter().copied().collect())
+                .unwrap_or_default(),
+            EntityId::Post(p) => self
+                .post(p)
+                .map(|p| p.mandates().collect())
+                .unwrap_or_default(),
+            EntityId::Body(b) => self
+                .body(b)
+                .map(|b| b.mandates.iter().copied().collect())
+                .unwrap_or_default(),
+            _ => Vec::new(),
         };
-        for m in mandates
-            .into_iter()
-            .flat_map(|list| list.iter())
-            .filter_map(|m| self.mandate(*m))
-        {
+        for m in mandates.into_iter().filter_map(|m| self.mandate(m)) {
             let ends = m
                 .history
                 .iter()
@@ -801,7 +822,9 @@ impl Registry {
                 let body = self.body(b)?;
                 Some(match body.names.len() {
                     1 => IndexedName::One(body.name().clone()),
-                    _ => IndexedName::Several(body.names.iter().map(|s| s.value.clone()).collect()),
+                    _ => IndexedName::Several(Arc::new(
+                        body.names.iter().map(|s| s.value.clone()).collect(),
+                    )),
                 })
             }
             EntityId::Area(_) | EntityId::Person(_) | EntityId::Post(_) => {
@@ -845,13 +868,12 @@ impl Registry {
             };
             let (lo, hi) = crate::span::Occupancy::new(Some(&m.from), m.to()).possible;
             let slot = post.slots.iter().find(|s| s.mandate == m.id);
-            if !post.mandates.contains(&m.id)
-                || slot
-                    != Some(&Slot {
-                        mandate: m.id,
-                        lo,
-                        hi,
-                    })
+            if slot
+                != Some(&Slot {
+                    mandate: m.id,
+                    lo,
+                    hi,
+                })
             {
                 return Err(format!(
                     "{label} is missing from its post's index, or its slot is stale: {slot:?}"
@@ -859,9 +881,7 @@ impl Registry {
             }
         }
         for post in self.posts() {
-            if post.slots.len() != post.mandates.len()
-                || post.mandates.iter().any(|m| self.mandate(*m).is_none())
-            {
+            if post.mandates().any(|m| self.mandate(m).is_none()) {
                 return Err(format!(
                     "post {} lists mandates that do not exist",
                     post.handle

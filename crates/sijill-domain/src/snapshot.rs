@@ -47,7 +47,8 @@ use crate::values::{
 /// section and referred back to. 4: the search index without its folded names (the entities'
 /// names are indexed again), with the ids it indexes. 5: resolutions without the position
 /// that adopted them. 6: entities without `recorded_at` (their history's first position).
-pub const SNAPSHOT_FORMAT: u32 = 6;
+/// 7: a post's mandates only in its slots.
+pub const SNAPSHOT_FORMAT: u32 = 7;
 
 const MAGIC: &[u8; 15] = b"SIJILL-REGISTRY";
 /// Ends the trailer, after the second section's offset: a cut file does not end with it.
@@ -869,7 +870,6 @@ persist_struct!(Post {
     seats,
     established_on,
     abolition,
-    mandates,
     slots,
     history,
 });

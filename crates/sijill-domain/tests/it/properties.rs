@@ -195,7 +195,7 @@ fn dump(r: &Registry) -> String {
             p.seats,
             p.established_on.map(|d| d.to_string()),
             p.abolition.as_ref().map(|a| a.on.to_string()),
-            sorted(p.mandates.iter().map(|c| (*c).into()).collect())
+            sorted(p.mandates().map(Into::into).collect())
         ));
     }
     for a in r.assemblies() {

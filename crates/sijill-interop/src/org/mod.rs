@@ -332,9 +332,8 @@ impl<'s, 'r> Builder<'s, 'r> {
     fn holders(&self, post: &Post) -> Vec<EntityId> {
         let registry = self.registry();
         let mut people: Vec<EntityId> = post
-            .mandates
-            .iter()
-            .filter_map(|m| registry.mandate(*m))
+            .mandates()
+            .filter_map(|m| registry.mandate(m))
             .filter(|m| match self.scope.as_of {
                 Some(_) => self.scope.mandate_certainty(m.id).is_some(),
                 None => m.end.is_none(),
