@@ -265,6 +265,45 @@ impl<K: Clone + Ord + Hash, V: Clone> KeyMap<K, V> {
         removed
     }
 
+    /// A map of these entries, built in one pass (for a snapshot's read): each leaf is
+    /// allocated once, where inserting one entry at a time would rebuild it at every entry.
+    /// A later entry replaces an earlier one with the same key, as an insert would; the
+    /// trie has the shape inserts would give it.
+    pub fn from_entries(entries: Vec<(K, V)>) -> KeyMap<K, V> {
+        let mut hashed: Vec<(u64, Entry<K, V>)> = entries
+            .into_iter()
+            .map(|(key, value)| {
+                let hash = hash_of(&key);
+                let high = (hash >> 32) as u32;
+                (
+                    hash,
+                    Entry {
+                        hash: high,
+                        key,
+                        value,
+                    },
+                )
+            })
+            .collect();
+        // Stable: of equal keys, the last given stays last, and is the one kept.
+        hashed.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.key.cmp(&b.1.key)));
+        let mut unique: Vec<(u64, Entry<K, V>)> = Vec::with_capacity(hashed.len());
+        for entry in hashed {
+            if unique
+                .last()
+                .is_some_and(|last| last.0 == entry.0 && last.1.key == entry.1.key)
+            {
+                unique.pop();
+            }
+            unique.push(entry);
+        }
+        let len = unique.len();
+        KeyMap {
+            root: build(unique, 0),
+            len,
+        }
+    }
+
     /// Entries in trie order (see the module docs).
     pub fn iter(&self) -> Iter<'_, K, V> {
         Iter {
@@ -314,6 +353,24 @@ fn insert_into<K: Clone + Ord + Hash, V: Clone>(
             }
         },
     }
+}
+
+/// The node at `depth` holding `entries` (full hashes beside them, keys distinct): a leaf
+/// unless they are more than a leaf holds, as inserts would leave it.
+fn build<K: Ord, V>(entries: Vec<(u64, Entry<K, V>)>, depth: u32) -> Node<K, V> {
+    if entries.is_empty() {
+        return Node::Empty;
+    }
+    if entries.len() <= LEAF_LEN_MAX || depth >= DEPTH_MAX {
+        let mut entries: Vec<Entry<K, V>> = entries.into_iter().map(|(_, e)| e).collect();
+        entries.sort_by(|a, b| a.hash.cmp(&b.hash).then_with(|| a.key.cmp(&b.key)));
+        return leaf_of(entries);
+    }
+    let mut parts: [Vec<(u64, Entry<K, V>)>; BRANCH_WIDTH] = Default::default();
+    for entry in entries {
+        parts[slot(entry.0, depth)].push(entry);
+    }
+    Node::Branch(Arc::new(parts.map(|part| build(part, depth + 1))))
 }
 
 /// A branch holding `entries` (sorted) by their hash nibble at `depth`.
@@ -471,6 +528,19 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// A map built in one pass from entries is the map inserting them one by one gives,
+        /// down to its iteration order (a later entry with the same key winning).
+        #[test]
+        fn built_in_one_pass_as_inserted(
+            entries in proptest::collection::vec((0u16..3_000, 0u32..9), 0..2_000),
+        ) {
+            let inserted: KeyMap<u16, u32> = entries.iter().copied().collect();
+            let built = KeyMap::from_entries(entries);
+            proptest::prop_assert_eq!(built.len(), inserted.len());
+            let order = |map: &KeyMap<u16, u32>| map.iter().map(|(k, v)| (*k, *v)).collect::<Vec<_>>();
+            proptest::prop_assert_eq!(order(&built), order(&inserted));
+        }
+
         /// Any sequence of inserts and removals leaves the same entries as a `BTreeMap`, and
         /// a clone taken halfway keeps the entries it had.
         #[test]

@@ -422,8 +422,8 @@ impl<K: Persist + Ord + Clone, V: Persist + Clone> Persist for OrdMap<K, V> {
     }
 }
 
-/// The entity, handle and index maps, written in the map's own order, so that reading
-/// inserts along the same trie paths one after another instead of jumping across the map.
+/// The entity, handle and index maps, written in the map's own order and read back into a
+/// map built in one pass (see `KeyMap::from_entries`).
 macro_rules! persist_hash_map {
     ($map:ident, $($key_bound:path),*) => {
         impl<K, V> Persist for $map<K, V>
@@ -435,11 +435,9 @@ macro_rules! persist_hash_map {
                 put_entries(out, self.len(), self.iter());
             }
             fn get(input: &mut In) -> Result<Self, SnapshotError> {
-                let mut map = $map::default();
-                get_items(input, |(key, value)| {
-                    map.insert(key, value);
-                })?;
-                Ok(map)
+                let mut entries = Vec::new();
+                get_items(input, |entry| entries.push(entry))?;
+                Ok($map::from_entries(entries))
             }
         }
     };
