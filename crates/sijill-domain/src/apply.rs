@@ -26,18 +26,18 @@ pub fn apply(registry: &mut Registry, event: &Event) {
     registry.position += 1;
     let position = registry.position;
     let effect = match event {
-        Event::AreaRegistered(e) => area_registered(registry, e, position),
-        Event::PersonRegistered(e) => person_registered(registry, e, position),
+        Event::AreaRegistered(e) => area_registered(registry, e),
+        Event::PersonRegistered(e) => person_registered(registry, e),
         Event::BodyFounded(e) => body_founded(registry, e, position),
         Event::BodyRenamed(e) => body_renamed(registry, e, position),
         Event::BodyMoved(e) => body_moved(registry, e, position),
         Event::BodyDissolved(e) => body_dissolved(registry, e, position),
-        Event::PostEstablished(e) => post_established(registry, e, position),
+        Event::PostEstablished(e) => post_established(registry, e),
         Event::PostAbolished(e) => post_abolished(registry, e, position),
-        Event::AssemblyConvened(e) => assembly_convened(registry, e, position),
+        Event::AssemblyConvened(e) => assembly_convened(registry, e),
         Event::AttendanceRecorded(e) => attendance_recorded(registry, e, position),
-        Event::ResolutionAdopted(e) => resolution_adopted(registry, e, position),
-        Event::MandateStarted(e) => mandate_started(registry, e, position),
+        Event::ResolutionAdopted(e) => resolution_adopted(registry, e),
+        Event::MandateStarted(e) => mandate_started(registry, e),
         Event::MandateEnded(e) => mandate_ended(registry, e, position),
         Event::NameCorrected(e) => name_corrected(registry, e, position),
         Event::DateCorrected(e) => date_corrected(registry, e, position),
@@ -114,7 +114,7 @@ fn push_history(registry: &mut Registry, id: EntityId, position: u64) {
     }
 }
 
-fn area_registered(registry: &mut Registry, e: &AreaRegistered, position: u64) -> Effect {
+fn area_registered(registry: &mut Registry, e: &AreaRegistered) -> Effect {
     let area = Area {
         id: e.area,
         handle: e.handle.clone(),
@@ -124,18 +124,17 @@ fn area_registered(registry: &mut Registry, e: &AreaRegistered, position: u64) -
         code: e.code.clone(),
         children: IdList::new(),
         history: IdList::new(),
-        recorded_at: position,
     };
     if let Some(parent) = e.parent.and_then(|p| registry.areas.get_mut(&p)) {
         Arc::make_mut(parent).children.push(e.area);
     }
     registry.handles.insert(e.handle.clone(), e.area.into());
-    index_names(registry, e.area.into(), &e.name);
     registry.areas.insert(e.area, Arc::new(area));
+    index_names(registry, e.area.into());
     Effect::Created(e.area.into())
 }
 
-fn person_registered(registry: &mut Registry, e: &PersonRegistered, position: u64) -> Effect {
+fn person_registered(registry: &mut Registry, e: &PersonRegistered) -> Effect {
     let person = Person {
         id: e.person,
         handle: e.handle.clone(),
@@ -144,11 +143,10 @@ fn person_registered(registry: &mut Registry, e: &PersonRegistered, position: u6
         mandates: IdList::new(),
         attended: IdList::new(),
         history: IdList::new(),
-        recorded_at: position,
     };
     registry.handles.insert(e.handle.clone(), e.person.into());
-    index_names(registry, e.person.into(), &e.name);
     registry.people.insert(e.person, Arc::new(person));
+    index_names(registry, e.person.into());
     Effect::Created(e.person.into())
 }
 
@@ -175,14 +173,13 @@ fn body_founded(registry: &mut Registry, e: &BodyFounded, position: u64) -> Effe
         mandates: IdList::new(),
         assemblies: IdList::new(),
         history: IdList::new(),
-        recorded_at: position,
     };
     if let Some(parent) = e.parent.and_then(|p| registry.bodies.get_mut(&p)) {
         Arc::make_mut(parent).children.push(e.body);
     }
     registry.handles.insert(e.handle.clone(), e.body.into());
-    index_names(registry, e.body.into(), &e.name);
     registry.bodies.insert(e.body, Arc::new(body));
+    index_names(registry, e.body.into());
     Effect::Created(e.body.into())
 }
 
@@ -208,7 +205,7 @@ fn body_renamed(registry: &mut Registry, e: &BodyRenamed, position: u64) -> Effe
             },
         );
     }
-    reindex_body(registry, e.body.into());
+    index_names(registry, e.body.into());
     Effect::Renamed(e.body)
 }
 
@@ -244,7 +241,7 @@ fn body_dissolved(registry: &mut Registry, e: &BodyDissolved, position: u64) -> 
     Effect::Dissolved(e.body)
 }
 
-fn post_established(registry: &mut Registry, e: &PostEstablished, position: u64) -> Effect {
+fn post_established(registry: &mut Registry, e: &PostEstablished) -> Effect {
     let post = Post {
         id: e.post,
         handle: e.handle.clone(),
@@ -253,17 +250,15 @@ fn post_established(registry: &mut Registry, e: &PostEstablished, position: u64)
         seats: e.seats,
         established_on: e.established_on,
         abolition: None,
-        mandates: IdList::new(),
         slots: IdList::new(),
         history: IdList::new(),
-        recorded_at: position,
     };
     if let Some(body) = registry.bodies.get_mut(&e.body) {
         Arc::make_mut(body).posts.push(e.post);
     }
     registry.handles.insert(e.handle.clone(), e.post.into());
-    index_names(registry, e.post.into(), &e.title);
     registry.posts.insert(e.post, Arc::new(post));
+    index_names(registry, e.post.into());
     Effect::Created(e.post.into())
 }
 
@@ -274,7 +269,7 @@ fn post_abolished(registry: &mut Registry, e: &PostAbolished, position: u64) -> 
     Effect::Abolished(e.post)
 }
 
-fn assembly_convened(registry: &mut Registry, e: &AssemblyConvened, position: u64) -> Effect {
+fn assembly_convened(registry: &mut Registry, e: &AssemblyConvened) -> Effect {
     let assembly = Assembly {
         id: e.assembly,
         handle: e.handle.clone(),
@@ -282,14 +277,17 @@ fn assembly_convened(registry: &mut Registry, e: &AssemblyConvened, position: u6
         kind: e.kind,
         ordinal: e.ordinal,
         held_on: e.held_on,
-        venue: e.venue.as_ref().map(|v| registry.shared_names.share(v)),
-        name: e.name.as_ref().map(|n| registry.shared_names.share(n)),
-        attendance: IdList::new(),
         resolutions: IdList::new(),
-        mandates: IdList::new(),
         history: IdList::new(),
-        recorded_at: position,
+        details: None,
     };
+    let venue = e.venue.as_ref().map(|v| registry.shared_names.share(v));
+    let name = e.name.as_ref().map(|n| registry.shared_names.share(n));
+    let mut assembly = assembly;
+    assembly.change_details(|details| {
+        details.venue = venue;
+        details.name = name;
+    });
     if let Some(body) = registry.bodies.get_mut(&e.body) {
         Arc::make_mut(body).assemblies.push(e.assembly);
     }
@@ -300,15 +298,15 @@ fn assembly_convened(registry: &mut Registry, e: &AssemblyConvened, position: u6
 
 fn attendance_recorded(registry: &mut Registry, e: &AttendanceRecorded, position: u64) -> Effect {
     if let Some(assembly) = registry.assemblies.get_mut(&e.assembly) {
-        let assembly = Arc::make_mut(assembly);
-        for a in &e.attendees {
-            let entry = AttendanceEntry {
-                person: a.person,
-                capacity: a.capacity.clone(),
-                position,
-            };
-            assembly.attendance.push(Arc::new(entry));
-        }
+        Arc::make_mut(assembly).change_details(|details| {
+            for a in &e.attendees {
+                details.attendance.push(AttendanceEntry {
+                    person: a.person,
+                    capacity: a.capacity.clone(),
+                    position,
+                });
+            }
+        });
     }
     for a in &e.attendees {
         if let Some(person) = registry.people.get_mut(&a.person) {
@@ -321,22 +319,20 @@ fn attendance_recorded(registry: &mut Registry, e: &AttendanceRecorded, position
     Effect::Attended(e.assembly)
 }
 
-fn resolution_adopted(registry: &mut Registry, e: &ResolutionAdopted, position: u64) -> Effect {
+fn resolution_adopted(registry: &mut Registry, e: &ResolutionAdopted) -> Effect {
     let title = registry.shared_names.share(&e.title);
     if let Some(assembly) = registry.assemblies.get_mut(&e.assembly) {
-        Arc::make_mut(assembly)
-            .resolutions
-            .push(Arc::new(Resolution {
-                title,
-                text: e.text.clone(),
-                vote: e.vote,
-                position,
-            }));
+        let resolution = registry.shared_resolutions.share(&Arc::new(Resolution {
+            title,
+            text: e.text.clone(),
+            vote: e.vote,
+        }));
+        Arc::make_mut(assembly).resolutions.push(resolution);
     }
     Effect::Resolved(e.assembly)
 }
 
-fn mandate_started(registry: &mut Registry, e: &MandateStarted, position: u64) -> Effect {
+fn mandate_started(registry: &mut Registry, e: &MandateStarted) -> Effect {
     let mandate = Mandate {
         id: e.mandate,
         handle: e.handle.clone(),
@@ -349,7 +345,6 @@ fn mandate_started(registry: &mut Registry, e: &MandateStarted, position: u64) -
         assembly: e.assembly,
         constituency: e.constituency,
         history: IdList::new(),
-        recorded_at: position,
     };
     link_mandate(registry, &mandate);
     if let Some(handle) = &e.handle {
@@ -388,15 +383,13 @@ fn link_mandate(registry: &mut Registry, m: &Mandate) {
         Arc::make_mut(person).mandates.push(m.id);
     }
     if let Some(post) = registry.posts.get_mut(&m.post) {
-        let post = Arc::make_mut(post);
-        post.mandates.push(m.id);
-        post.slots.push(slot(m));
+        Arc::make_mut(post).slots.push(slot(m));
     }
     if let Some(body) = registry.bodies.get_mut(&m.body) {
         Arc::make_mut(body).mandates.push(m.id);
     }
     if let Some(assembly) = m.assembly.and_then(|a| registry.assemblies.get_mut(&a)) {
-        Arc::make_mut(assembly).mandates.push(m.id);
+        Arc::make_mut(assembly).change_details(|details| details.mandates.push(m.id));
     }
 }
 
@@ -451,12 +444,12 @@ pub(crate) fn set_name(registry: &mut Registry, id: EntityId, name: Option<crate
         }
         (EntityId::Assembly(id), name) => {
             if let Some(assembly) = registry.assemblies.get_mut(&id) {
-                Arc::make_mut(assembly).name = name;
+                Arc::make_mut(assembly).change_details(|details| details.name = name);
             }
         }
         _ => {}
     }
-    reindex_body(registry, id);
+    index_names(registry, id);
 }
 
 fn date_corrected(registry: &mut Registry, e: &DateCorrected, position: u64) -> Effect {
@@ -551,9 +544,11 @@ fn set_founded_on(registry: &mut Registry, id: crate::BodyId, date: Option<crate
     };
     let body = Arc::make_mut(body);
     body.founded_on = date;
-    let founding = body.recorded_at;
+    let founding = body.recorded_at();
     resort_founding_span(&mut body.names, founding, date);
     resort_founding_span(&mut body.parents, founding, date);
+    // The search index keeps the body's names in span order, which this may have changed.
+    index_names(registry, id.into());
 }
 
 fn resort_founding_span<T: Clone>(
@@ -596,33 +591,13 @@ fn constituency_corrected(
     Effect::ConstituencyCorrected(e.mandate)
 }
 
-/// Indexes an entity's names for search.
-pub(crate) fn index_names(registry: &mut Registry, id: EntityId, names: &crate::Names) {
-    let texts: Vec<&str> = names.texts().collect();
-    registry.search.insert(id, &texts);
-}
-
-/// Reindexes an entity after a name change: a body under every name it has had, so that
-/// searching a former name still finds it.
-pub(crate) fn reindex_body(registry: &mut Registry, id: EntityId) {
-    let texts: Vec<String> = match id {
-        EntityId::Body(b) => match registry.body(b) {
-            Some(body) => body
-                .names
-                .iter()
-                .flat_map(|s| s.value.texts().map(str::to_owned))
-                .collect(),
-            None => return,
-        },
-        other => match registry.name_of(other) {
-            Some(names) if other.kind() != crate::EntityKind::Assembly => {
-                names.texts().map(str::to_owned).collect()
-            }
-            _ => return,
-        },
-    };
-    let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
-    registry.search.insert(id, &texts);
+/// Indexes an entity's names for search, as the entity holds them (see
+/// [`crate::registry::IndexedName`]): called once the entity is in the state. Also reindexes
+/// a body after a name change, under every name it has had.
+pub(crate) fn index_names(registry: &mut Registry, id: EntityId) {
+    if let Some(names) = registry.indexed_name(id) {
+        registry.search.insert_names(id, names);
+    }
 }
 
 /// Removes a mandate from the indexes it was linked into.
@@ -632,15 +607,13 @@ pub(crate) fn unlink_mandate(registry: &mut Registry, m: &Mandate) {
         remove_value(&mut Arc::make_mut(person).mandates, &id);
     }
     if let Some(post) = registry.posts.get_mut(&m.post) {
-        let post = Arc::make_mut(post);
-        remove_value(&mut post.mandates, &id);
-        post.slots.retain(|s| s.mandate != id);
+        Arc::make_mut(post).slots.retain(|s| s.mandate != id);
     }
     if let Some(body) = registry.bodies.get_mut(&m.body) {
         remove_value(&mut Arc::make_mut(body).mandates, &id);
     }
     if let Some(assembly) = m.assembly.and_then(|a| registry.assemblies.get_mut(&a)) {
-        remove_value(&mut Arc::make_mut(assembly).mandates, &id);
+        Arc::make_mut(assembly).change_details(|details| remove_value(&mut details.mandates, &id));
     }
 }
 

@@ -2,11 +2,15 @@
 //!
 //! Why not `imbl::HashMap`: its leaves are fixed arrays of 16 or 32 slots, and with the
 //! registry's sizes (100,000 to 600,000 keys) a leaf holds 4 to 12 entries, so a 24-byte
-//! entry costs about 80 bytes. A `KeyMap` is a hash trie of 16-way branches whose leaves
-//! are sorted vectors, grown one entry at a time, of up to [`LEAF_LEN_MAX`] entries: an
-//! entry costs its own size plus a few bytes, and a write after a clone copies one 16-slot
-//! branch per level and one leaf. A write to a leaf no snapshot shares moves entries
-//! instead of cloning them (which would touch the reference counts of the values).
+//! entry costs about 80 bytes. A `KeyMap` is a hash trie of 32-way branches whose leaves
+//! are sorted slices of exactly their length, up to [`LEAF_LEN_MAX`] entries: an entry
+//! costs its own size plus a few bytes, and a write after a clone copies one branch per
+//! level and one leaf. A leaf's entries sit in the allocation its `Arc` points to (not
+//! behind a `Vec` in it): a lookup then misses the cache once per leaf, not twice, and
+//! finds keys as fast as imbl's map does (rosters measured as fast or faster than with
+//! imbl, where leaves behind a `Vec` made them 10 to 27 % slower). A write that adds or
+//! removes an entry builds a new leaf; if no snapshot shares the old one, it moves the
+//! entries instead of cloning them (which would touch the reference counts of the values).
 //!
 //! Each entry keeps 32 bits of its key's hash, and leaves are sorted by them: a lookup
 //! compares integers and reads a key only when they are equal, which for a handle saves a
@@ -42,8 +46,30 @@ pub struct KeyMap<K, V> {
 enum Node<K, V> {
     Empty,
     /// Sorted by hash, then key; never empty.
-    Leaf(Arc<Vec<Entry<K, V>>>),
+    Leaf(Arc<[Held<K, V>]>),
     Branch(Arc<[Node<K, V>; BRANCH_WIDTH]>),
+}
+
+/// An entry as a leaf holds it: always `Some`, except while a write that owns the leaf moves
+/// its entries into a longer or shorter one (an `Arc`'s slice cannot give its items up, but
+/// an `Option` in it can). The `Option` costs nothing: keys and values here are ids, handles
+/// or `Arc`s, whose niche holds the `None`.
+type Held<K, V> = Option<Entry<K, V>>;
+
+// The registry's maps hold ids, handles and `Arc`s: `Held` must cost them nothing.
+const _: () = assert!(
+    std::mem::size_of::<Held<crate::ids::MandateId, Arc<()>>>()
+        == std::mem::size_of::<Entry<crate::ids::MandateId, Arc<()>>>()
+);
+const _: () = assert!(
+    std::mem::size_of::<Held<crate::ids::Handle, crate::ids::EntityId>>()
+        == std::mem::size_of::<Entry<crate::ids::Handle, crate::ids::EntityId>>()
+);
+
+/// The entry a leaf holds (see [`Held`]).
+fn held<K, V>(held: &Held<K, V>) -> &Entry<K, V> {
+    held.as_ref()
+        .unwrap_or_else(|| unreachable!("a leaf's entries are taken only by a write that owns it"))
 }
 
 #[derive(Clone)]
@@ -56,7 +82,7 @@ struct Entry<K, V> {
 
 /// Where `key` is or would be in a leaf.
 fn find<K: Borrow<Q>, V, Q: Ord + ?Sized>(
-    leaf: &[Entry<K, V>],
+    leaf: &[Held<K, V>],
     hash: u64,
     key: &Q,
 ) -> Result<usize, usize> {
@@ -65,9 +91,9 @@ fn find<K: Borrow<Q>, V, Q: Ord + ?Sized>(
     // the prefetcher run ahead where a binary search would miss the cache at every probe.
     let start = leaf
         .iter()
-        .position(|e| e.hash >= high)
+        .position(|e| held(e).hash >= high)
         .unwrap_or(leaf.len());
-    for (at, e) in leaf[start..].iter().enumerate() {
+    for (at, e) in leaf[start..].iter().map(held).enumerate() {
         if e.hash != high {
             return Err(start + at);
         }
@@ -118,11 +144,31 @@ fn slot(hash: u64, depth: u32) -> usize {
 }
 
 /// The leaf, copied first if a snapshot shares it.
-fn unique_leaf<T: Clone>(leaf: &mut Arc<Vec<T>>) -> &mut Vec<T> {
+/// The entry of a leaf that a write owns (see [`Held`]).
+fn taken<K, V>(held: &mut Held<K, V>) -> &mut Entry<K, V> {
+    held.as_mut()
+        .unwrap_or_else(|| unreachable!("a leaf's entries are taken only by a write that owns it"))
+}
+
+/// The leaf's entries, with room for `more`: moved out if no snapshot shares the leaf (which
+/// leaves it empty, to be replaced), cloned otherwise.
+fn entries_of<K: Clone, V: Clone>(leaf: &mut Arc<[Held<K, V>]>, more: usize) -> Vec<Entry<K, V>> {
+    let mut entries = Vec::with_capacity(leaf.len() + more);
+    match Arc::get_mut(leaf) {
+        Some(owned) => entries.extend(owned.iter_mut().filter_map(Option::take)),
+        None => entries.extend(leaf.iter().map(|e| held(e).clone())),
+    }
+    entries
+}
+
+/// A leaf of exactly these entries.
+fn leaf_of<K, V>(entries: Vec<Entry<K, V>>) -> Node<K, V> {
+    Node::Leaf(entries.into_iter().map(Some).collect())
+}
+
+fn unique_leaf<T: Clone>(leaf: &mut Arc<[T]>) -> &mut [T] {
     if Arc::get_mut(leaf).is_none() {
-        let mut copy = Vec::with_capacity(leaf.len() + 1);
-        copy.extend_from_slice(leaf);
-        *leaf = Arc::new(copy);
+        *leaf = leaf.iter().cloned().collect();
     }
     Arc::get_mut(leaf).unwrap_or_else(|| unreachable!("a fresh Arc is unique"))
 }
@@ -149,7 +195,7 @@ impl<K: Clone + Ord + Hash, V: Clone> KeyMap<K, V> {
                 Node::Empty => return None,
                 Node::Leaf(leaf) => {
                     let at = find(leaf, hash, key).ok()?;
-                    return Some(&leaf[at].value);
+                    return Some(&held(&leaf[at]).value);
                 }
                 Node::Branch(branch) => {
                     node = &branch[slot(hash, depth)];
@@ -183,7 +229,7 @@ impl<K: Clone + Ord + Hash, V: Clone> KeyMap<K, V> {
                 Node::Empty => return None,
                 Node::Leaf(leaf) => {
                     let at = find(leaf, hash, key).ok()?;
-                    return Some(&mut unique_leaf(leaf)[at].value);
+                    return Some(&mut taken(&mut unique_leaf(leaf)[at]).value);
                 }
                 Node::Branch(branch) => {
                     node = &mut Arc::make_mut(branch)[slot(hash, depth)];
@@ -219,6 +265,45 @@ impl<K: Clone + Ord + Hash, V: Clone> KeyMap<K, V> {
         removed
     }
 
+    /// A map of these entries, built in one pass (for a snapshot's read): each leaf is
+    /// allocated once, where inserting one entry at a time would rebuild it at every entry.
+    /// A later entry replaces an earlier one with the same key, as an insert would; the
+    /// trie has the shape inserts would give it.
+    pub fn from_entries(entries: Vec<(K, V)>) -> KeyMap<K, V> {
+        let mut hashed: Vec<(u64, Entry<K, V>)> = entries
+            .into_iter()
+            .map(|(key, value)| {
+                let hash = hash_of(&key);
+                let high = (hash >> 32) as u32;
+                (
+                    hash,
+                    Entry {
+                        hash: high,
+                        key,
+                        value,
+                    },
+                )
+            })
+            .collect();
+        // Stable: of equal keys, the last given stays last, and is the one kept.
+        hashed.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.key.cmp(&b.1.key)));
+        let mut unique: Vec<(u64, Entry<K, V>)> = Vec::with_capacity(hashed.len());
+        for entry in hashed {
+            if unique
+                .last()
+                .is_some_and(|last| last.0 == entry.0 && last.1.key == entry.1.key)
+            {
+                unique.pop();
+            }
+            unique.push(entry);
+        }
+        let len = unique.len();
+        KeyMap {
+            root: build(unique, 0),
+            len,
+        }
+    }
+
     /// Entries in trie order (see the module docs).
     pub fn iter(&self) -> Iter<'_, K, V> {
         Iter {
@@ -242,7 +327,7 @@ fn insert_into<K: Clone + Ord + Hash, V: Clone>(
     match node {
         Node::Empty => {
             let hash = (hash >> 32) as u32;
-            *node = Node::Leaf(Arc::new(vec![Entry { hash, key, value }]));
+            *node = Node::Leaf(Arc::new([Some(Entry { hash, key, value })]));
             None
         }
         Node::Branch(branch) => {
@@ -250,21 +335,42 @@ fn insert_into<K: Clone + Ord + Hash, V: Clone>(
             insert_into(child, hash, depth + 1, key, value)
         }
         Node::Leaf(leaf) => match find(leaf, hash, &key) {
-            Ok(at) => Some(std::mem::replace(&mut unique_leaf(leaf)[at].value, value)),
+            Ok(at) => Some(std::mem::replace(
+                &mut taken(&mut unique_leaf(leaf)[at]).value,
+                value,
+            )),
             Err(at) => {
-                let entries = unique_leaf(leaf);
-                // One entry at a time: leaves stay exactly as long as they need to be.
-                entries.reserve_exact(1);
+                // A new leaf one entry longer: leaves stay exactly as long as they need to be.
                 let hash = (hash >> 32) as u32;
+                let mut entries = entries_of(leaf, 1);
                 entries.insert(at, Entry { hash, key, value });
-                if entries.len() > LEAF_LEN_MAX && depth < DEPTH_MAX {
-                    let entries = std::mem::take(entries);
-                    *node = split(entries, depth);
-                }
+                *node = if entries.len() > LEAF_LEN_MAX && depth < DEPTH_MAX {
+                    split(entries, depth)
+                } else {
+                    leaf_of(entries)
+                };
                 None
             }
         },
     }
+}
+
+/// The node at `depth` holding `entries` (full hashes beside them, keys distinct): a leaf
+/// unless they are more than a leaf holds, as inserts would leave it.
+fn build<K: Ord, V>(entries: Vec<(u64, Entry<K, V>)>, depth: u32) -> Node<K, V> {
+    if entries.is_empty() {
+        return Node::Empty;
+    }
+    if entries.len() <= LEAF_LEN_MAX || depth >= DEPTH_MAX {
+        let mut entries: Vec<Entry<K, V>> = entries.into_iter().map(|(_, e)| e).collect();
+        entries.sort_by(|a, b| a.hash.cmp(&b.hash).then_with(|| a.key.cmp(&b.key)));
+        return leaf_of(entries);
+    }
+    let mut parts: [Vec<(u64, Entry<K, V>)>; BRANCH_WIDTH] = Default::default();
+    for entry in entries {
+        parts[slot(entry.0, depth)].push(entry);
+    }
+    Node::Branch(Arc::new(parts.map(|part| build(part, depth + 1))))
 }
 
 /// A branch holding `entries` (sorted) by their hash nibble at `depth`.
@@ -273,13 +379,10 @@ fn split<K: Clone + Ord + Hash, V: Clone>(entries: Vec<Entry<K, V>>, depth: u32)
     for entry in entries {
         parts[slot(hash_of(&entry.key), depth)].push(entry);
     }
-    let children = parts.map(|mut part| match part.len() {
+    let children = parts.map(|part| match part.len() {
         0 => Node::Empty,
         n if n > LEAF_LEN_MAX && depth + 1 < DEPTH_MAX => split(part, depth + 1),
-        _ => {
-            part.shrink_to_fit();
-            Node::Leaf(Arc::new(part))
-        }
+        _ => leaf_of(part),
     });
     Node::Branch(Arc::new(children))
 }
@@ -298,13 +401,14 @@ where
         }
         Node::Leaf(leaf) => {
             let at = find(leaf, hash, key).ok()?;
-            let entries = unique_leaf(leaf);
+            let mut entries = entries_of(leaf, 0);
             let removed = entries.remove(at).value;
-            entries.shrink_to_fit();
             // Branches are not merged back: removals come only from retractions.
-            if entries.is_empty() {
-                *node = Node::Empty;
-            }
+            *node = if entries.is_empty() {
+                Node::Empty
+            } else {
+                leaf_of(entries)
+            };
             Some(removed)
         }
     }
@@ -314,7 +418,7 @@ where
 pub struct Iter<'a, K, V> {
     /// The nodes still to visit, one slice per level.
     stack: Vec<std::slice::Iter<'a, Node<K, V>>>,
-    leaf: std::slice::Iter<'a, Entry<K, V>>,
+    leaf: std::slice::Iter<'a, Held<K, V>>,
 }
 
 impl<'a, K, V> Iterator for Iter<'a, K, V> {
@@ -322,7 +426,7 @@ impl<'a, K, V> Iterator for Iter<'a, K, V> {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            if let Some(entry) = self.leaf.next() {
+            if let Some(entry) = self.leaf.next().map(held) {
                 return Some((&entry.key, &entry.value));
             }
             let level = self.stack.last_mut()?;
@@ -424,6 +528,19 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// A map built in one pass from entries is the map inserting them one by one gives,
+        /// down to its iteration order (a later entry with the same key winning).
+        #[test]
+        fn built_in_one_pass_as_inserted(
+            entries in proptest::collection::vec((0u16..3_000, 0u32..9), 0..2_000),
+        ) {
+            let inserted: KeyMap<u16, u32> = entries.iter().copied().collect();
+            let built = KeyMap::from_entries(entries);
+            proptest::prop_assert_eq!(built.len(), inserted.len());
+            let order = |map: &KeyMap<u16, u32>| map.iter().map(|(k, v)| (*k, *v)).collect::<Vec<_>>();
+            proptest::prop_assert_eq!(order(&built), order(&inserted));
+        }
+
         /// Any sequence of inserts and removals leaves the same entries as a `BTreeMap`, and
         /// a clone taken halfway keeps the entries it had.
         #[test]

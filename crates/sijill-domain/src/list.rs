@@ -53,7 +53,7 @@ impl<T> Default for IdList<T> {
 }
 
 impl<T: Clone> IdList<T> {
-    pub fn new() -> IdList<T> {
+    pub const fn new() -> IdList<T> {
         IdList(Repr::Empty)
     }
 
@@ -158,6 +158,19 @@ impl<T: Clone> IdList<T> {
             inline: inline.iter(),
             current: current.iter(),
             older,
+        }
+    }
+
+    /// The oldest item (walks the chain of chunks to the oldest).
+    pub fn first(&self) -> Option<&T> {
+        match self.parts() {
+            (inline, None) => inline.first(),
+            (_, Some(mut chunk)) => {
+                while let Some(older) = chunk.older.as_deref() {
+                    chunk = older;
+                }
+                chunk.items.first()
+            }
         }
     }
 

@@ -67,9 +67,27 @@ fn shown(text: &str) -> String {
 }
 
 /// A BCP-47 language tag, checked for shape only (`ar`, `fr`, `ar-Latn`, `zh-Hant-TW`).
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(transparent)]
-pub struct LangTag(Box<str>);
+///
+/// Compared, hashed and serialized as its text.
+#[derive(Clone)]
+pub struct LangTag(TagText);
+
+/// A tag's text: inline when it is short, as nearly every tag is (`ar`, `fr`, `ar-Latn`), so
+/// that the hundreds of thousands of names in a registry do not each allocate their tag;
+/// behind a thin pointer otherwise, so that a tag takes 16 bytes either way.
+#[derive(Clone)]
+enum TagText {
+    Short {
+        len: u8,
+        bytes: [u8; TAG_INLINE_MAX],
+    },
+    Long(Box<Box<str>>),
+}
+
+/// Longest tag kept inline, in bytes (tags are ASCII).
+const TAG_INLINE_MAX: usize = 14;
+
+const _: () = assert!(std::mem::size_of::<Option<LangTag>>() == 16);
 
 impl LangTag {
     pub fn parse(text: &str) -> Result<LangTag, TextError> {
@@ -84,33 +102,81 @@ impl LangTag {
         let rest_ok = subtags
             .all(|s| (1..=8).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric()));
         if primary_ok && rest_ok {
-            Ok(LangTag(text.into()))
+            let mut bytes = [0; TAG_INLINE_MAX];
+            Ok(LangTag(match bytes.get_mut(..text.len()) {
+                Some(inline) => {
+                    inline.copy_from_slice(text.as_bytes());
+                    TagText::Short {
+                        len: text.len() as u8,
+                        bytes,
+                    }
+                }
+                None => TagText::Long(Box::new(text.into())),
+            }))
         } else {
             Err(bad())
         }
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        match &self.0 {
+            // Parsed from a `str` and cut at its length: valid UTF-8 (ASCII, in fact).
+            TagText::Short { len, bytes } => {
+                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
+            }
+            TagText::Long(text) => text,
+        }
     }
 
     /// A Latin-script form (`ar-Latn`, `fr`, `en`)? Used to pick a display name for Latin
     /// readers; an untagged name counts as unknown script.
     pub fn is_latin(&self) -> bool {
-        let lower = self.0.to_ascii_lowercase();
+        let lower = self.as_str().to_ascii_lowercase();
         lower.contains("-latn") || matches!(lower.split('-').next(), Some("fr" | "en" | "es"))
     }
 }
 
 impl fmt::Display for LangTag {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
 impl fmt::Debug for LangTag {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq for LangTag {
+    fn eq(&self, other: &LangTag) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for LangTag {}
+
+impl PartialOrd for LangTag {
+    fn partial_cmp(&self, other: &LangTag) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for LangTag {
+    fn cmp(&self, other: &LangTag) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl std::hash::Hash for LangTag {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl Serialize for LangTag {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
     }
 }
 
@@ -188,8 +254,10 @@ struct NamesInner {
     text: Box<str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     lang: Option<LangTag>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    others: Vec<Name>,
+    /// A boxed slice, not a `Vec`: names are built one other name at a time, and a `Vec`
+    /// would keep room for four (a hundred thousand people, most with one or two others).
+    #[serde(default, skip_serializing_if = "<[Name]>::is_empty")]
+    others: Box<[Name]>,
 }
 
 impl Names {
@@ -205,7 +273,7 @@ impl Names {
         Ok(Names(Arc::new(NamesInner {
             text: printed.text,
             lang: printed.lang,
-            others: vec![],
+            others: Box::default(),
         })))
     }
 
@@ -217,7 +285,10 @@ impl Names {
         if inner.others.len() >= OTHER_NAMES_MAX {
             return Err(TextError::TooManyOtherNames(inner.others.len() + 1));
         }
-        inner.others.push(other);
+        let mut others = Vec::from(std::mem::take(&mut inner.others));
+        others.reserve_exact(1);
+        others.push(other);
+        inner.others = others.into_boxed_slice();
         Ok(Names(Arc::new(inner)))
     }
 
@@ -436,5 +507,43 @@ impl<'de> Deserialize<'de> for Code {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Code, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
         Code::new(&text).map_err(de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_inline_or_boxed_read_compare_and_serialize_as_their_text() {
+        let texts = [
+            "ar",
+            "ar-Latn",
+            "zh-Hant-TW",
+            "abcdefgh-ijklm",
+            "abcdefgh-ijklmn-op",
+        ];
+        let tags: Vec<LangTag> = texts
+            .iter()
+            .map(|t| LangTag::parse(t).expect("a tag"))
+            .collect();
+        for (tag, text) in tags.iter().zip(texts) {
+            assert_eq!(tag.as_str(), text);
+            assert_eq!(tag.to_string(), text);
+            assert_eq!(
+                serde_json::to_string(tag).expect("serializable"),
+                format!("\"{text}\"")
+            );
+            assert_eq!(*tag, LangTag::parse(text).expect("a tag"));
+        }
+        let mut sorted = tags.clone();
+        sorted.sort();
+        let mut by_text = texts.to_vec();
+        by_text.sort();
+        assert_eq!(
+            sorted.iter().map(LangTag::as_str).collect::<Vec<_>>(),
+            by_text
+        );
+        assert!(tags[1].is_latin() && !tags[0].is_latin());
     }
 }

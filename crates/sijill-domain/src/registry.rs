@@ -3,13 +3,12 @@
 //!
 //! Architecture invariant: `Registry` is built only by [`crate::apply`]; nothing outside this
 //! crate can mutate it. Cloning is O(1): every collection is a persistent map or vector
-//! (`KeyMap`, `imbl`) and entities sit behind `Arc`, so the engine can snapshot per batch and hand
+//! (`KeyMap`, `imbl`'s ordered map and vector) and entities sit behind `Arc`, so the engine can snapshot per batch and hand
 //! readers an immutable copy while the writer moves on.
 
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::Hasher;
 use std::sync::Arc;
 
-use imbl::shared_ptr::DefaultSharedPtr;
 use imbl::{OrdMap, Vector};
 
 use crate::date::EdtfDate;
@@ -19,7 +18,7 @@ use crate::ids::{
 };
 use crate::list::IdList;
 use crate::names::{Code, Names, Note};
-use crate::search::NameIndex;
+use crate::search::{IndexedNames, NameIndex};
 use crate::values::{
     Appointer, AreaKind, AssemblyKind, Basis, BodyKind, Constituency, DateField, EndReason, Gender,
     Seats, Vote,
@@ -72,13 +71,6 @@ impl Hasher for KeyHasher {
 
 pub(crate) use crate::keymap::KeyMap;
 
-/// imbl's hash map, for the entities that rosters and rules read most (people, bodies, posts,
-/// mandates): its leaves find a key with one SIMD comparison, where a `KeyMap` leaf is a
-/// scan behind one more pointer; with a `KeyMap` there, rosters measured 10 to 27 % slower.
-/// Assemblies and areas, looked up far less, save their memory in a `KeyMap`.
-pub(crate) type FastMap<K, V> =
-    imbl::GenericHashMap<K, V, BuildHasherDefault<KeyHasher>, DefaultSharedPtr>;
-
 /// Log positions in an entity's history, stored in 32 bits: four bytes a position instead of
 /// eight, across millions of them. A log never reaches [`HISTORY_POSITION_MAX`] events (it
 /// would take terabytes of store); `apply` asserts it in debug builds.
@@ -92,6 +84,25 @@ pub(crate) fn history_position(position: u64) -> u32 {
     debug_assert!(position <= HISTORY_POSITION_MAX, "log position {position}");
     u32::try_from(position).unwrap_or(u32::MAX)
 }
+
+/// The position of the event that created an entity: the first of its history (an entity's
+/// history starts with its creation and only grows), so it is not stored twice.
+fn created_at(history: &History) -> u64 {
+    history.first().map_or(0, |p| u64::from(*p))
+}
+
+macro_rules! recorded_at {
+    ($($entity:ident),*) => {$(
+        impl $entity {
+            /// The log position of the event that created it.
+            pub fn recorded_at(&self) -> u64 {
+                created_at(&self.history)
+            }
+        }
+    )*};
+}
+
+recorded_at!(Area, Person, Body, Post, Assembly, Mandate);
 
 /// A value that took effect from a date, recorded at a log position. Spans of one entity are
 /// kept sorted by `since` (unknown first), ties in log order.
@@ -111,9 +122,9 @@ pub struct Area {
     pub parent: Option<AreaId>,
     pub code: Option<Code>,
     pub children: IdList<AreaId>,
-    /// Positions of the events that concern it (see [`Registry::positions_of`]).
+    /// Positions of the events that concern it (see [`Registry::positions_of`]); the first
+    /// is the event that created it (see `recorded_at`).
     pub history: History,
-    pub recorded_at: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -125,9 +136,9 @@ pub struct Person {
     /// Every mandate the person holds or held, in log order.
     pub mandates: IdList<MandateId>,
     pub attended: IdList<AssemblyId>,
-    /// Positions of the events that concern it (see [`Registry::positions_of`]).
+    /// Positions of the events that concern it (see [`Registry::positions_of`]); the first
+    /// is the event that created it (see `recorded_at`).
     pub history: History,
-    pub recorded_at: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -154,9 +165,9 @@ pub struct Body {
     pub posts: IdList<PostId>,
     pub mandates: IdList<MandateId>,
     pub assemblies: IdList<AssemblyId>,
-    /// Positions of the events that concern it (see [`Registry::positions_of`]).
+    /// Positions of the events that concern it (see [`Registry::positions_of`]); the first
+    /// is the event that created it (see `recorded_at`).
     pub history: History,
-    pub recorded_at: u64,
 }
 
 impl Body {
@@ -194,13 +205,25 @@ pub struct Post {
     pub seats: Seats,
     pub established_on: Option<EdtfDate>,
     pub abolition: Option<Abolition>,
-    pub mandates: IdList<MandateId>,
-    /// Where each mandate may sit in time, kept beside the ids so that the seats rule and
-    /// rosters scan one short list instead of looking every mandate up.
+    /// Every mandate on the post, in log order, with where it may sit in time: the seats
+    /// rule and rosters scan this one short list instead of looking every mandate up. The
+    /// ids are read through [`Post::mandates`] (a list of the ids alone would repeat them).
     pub(crate) slots: IdList<Slot>,
-    /// Positions of the events that concern it (see [`Registry::positions_of`]).
+    /// Positions of the events that concern it (see [`Registry::positions_of`]); the first
+    /// is the event that created it (see `recorded_at`).
     pub history: History,
-    pub recorded_at: u64,
+}
+
+impl Post {
+    /// Every mandate on the post, in log order.
+    pub fn mandates(&self) -> impl Iterator<Item = MandateId> + '_ {
+        self.slots.iter().map(|slot| slot.mandate)
+    }
+
+    /// How many mandates [`Post::mandates`] lists.
+    pub fn mandate_count(&self) -> usize {
+        self.slots.len()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -210,15 +233,17 @@ pub struct AttendanceEntry {
     pub position: u64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A resolution as adopted. It does not carry the position of the event that adopted it,
+/// so that equal resolutions are kept once (see [`Shared`]): the positions are the
+/// assembly's (see [`Registry::resolution_positions`]).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Resolution {
     pub title: Names,
     pub text: Option<Note>,
     pub vote: Vote,
-    pub position: u64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Assembly {
     pub id: AssemblyId,
     pub handle: Handle,
@@ -226,17 +251,104 @@ pub struct Assembly {
     pub kind: AssemblyKind,
     pub ordinal: Option<u32>,
     pub held_on: EdtfDate,
+    /// A shared resolution keeps the assembly small: nearly every assembly adopts one.
+    pub resolutions: IdList<Arc<Resolution>>,
+    /// Positions of the events that concern it (see [`Registry::positions_of`]); the first
+    /// is the event that created it (see `recorded_at`).
+    pub history: History,
+    /// What most assemblies do not record (see [`AssemblyDetails`]); `None` when all of it
+    /// is empty.
+    pub(crate) details: Option<Box<AssemblyDetails>>,
+}
+
+/// An assembly's venue, name, attendance and the mandates decided at it, in one allocation
+/// that only the assemblies recording one of them have: three in four of a national
+/// registry's assemblies record none, and the fields would take 80 bytes in each.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct AssemblyDetails {
     pub venue: Option<Names>,
     pub name: Option<Names>,
-    /// Shared entries keep the assembly small: most assemblies record neither.
-    pub attendance: IdList<Arc<AttendanceEntry>>,
-    pub resolutions: IdList<Arc<Resolution>>,
-    /// Mandates decided at this assembly.
+    pub attendance: IdList<AttendanceEntry>,
     pub mandates: IdList<MandateId>,
-    /// Positions of the events that concern it (see [`Registry::positions_of`]).
-    pub history: History,
-    pub recorded_at: u64,
 }
+
+impl AssemblyDetails {
+    fn is_empty(&self) -> bool {
+        self.venue.is_none()
+            && self.name.is_none()
+            && self.attendance.is_empty()
+            && self.mandates.is_empty()
+    }
+}
+
+static NO_ATTENDANCE: IdList<AttendanceEntry> = IdList::new();
+static NO_MANDATES: IdList<MandateId> = IdList::new();
+
+impl Assembly {
+    pub fn venue(&self) -> Option<&Names> {
+        self.details.as_ref().and_then(|d| d.venue.as_ref())
+    }
+
+    pub fn name(&self) -> Option<&Names> {
+        self.details.as_ref().and_then(|d| d.name.as_ref())
+    }
+
+    /// Who attended, in the order recorded.
+    pub fn attendance(&self) -> &IdList<AttendanceEntry> {
+        self.details
+            .as_ref()
+            .map_or(&NO_ATTENDANCE, |d| &d.attendance)
+    }
+
+    /// Mandates decided at this assembly.
+    pub fn mandates(&self) -> &IdList<MandateId> {
+        self.details.as_ref().map_or(&NO_MANDATES, |d| &d.mandates)
+    }
+
+    /// Changes the details, then drops them if they are left empty (so that equal assemblies
+    /// have equal representations).
+    pub(crate) fn change_details<R>(
+        &mut self,
+        change: impl FnOnce(&mut AssemblyDetails) -> R,
+    ) -> R {
+        let mut details = self.details.take().unwrap_or_default();
+        let result = change(&mut details);
+        if !details.is_empty() {
+            self.details = Some(details);
+        }
+        result
+    }
+}
+
+impl PartialEq for Assembly {
+    fn eq(&self, other: &Assembly) -> bool {
+        let Assembly {
+            id,
+            handle,
+            body,
+            kind,
+            ordinal,
+            held_on,
+            resolutions,
+            history,
+            details: _compared_through_the_accessors,
+        } = self;
+        *id == other.id
+            && *handle == other.handle
+            && *body == other.body
+            && *kind == other.kind
+            && *ordinal == other.ordinal
+            && *held_on == other.held_on
+            && *resolutions == other.resolutions
+            && *history == other.history
+            && self.venue() == other.venue()
+            && self.name() == other.name()
+            && self.attendance() == other.attendance()
+            && self.mandates() == other.mandates()
+    }
+}
+
+impl Eq for Assembly {}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MandateEnd {
@@ -257,9 +369,9 @@ pub struct Mandate {
     pub basis: Basis<Appointer>,
     pub assembly: Option<AssemblyId>,
     pub constituency: Option<Constituency>,
-    /// Positions of the events that concern it (see [`Registry::positions_of`]).
+    /// Positions of the events that concern it (see [`Registry::positions_of`]); the first
+    /// is the event that created it (see `recorded_at`).
     pub history: History,
-    pub recorded_at: u64,
 }
 
 impl Mandate {
@@ -330,30 +442,63 @@ impl Effect {
 /// the value it replaced).
 pub(crate) type CorrectionStack<T> = Vector<(u64, T)>;
 
-/// Names that recur across entities (post titles, resolution titles, venues), kept once: a
-/// national registry adopts hundreds of thousands of resolutions under a handful of titles,
-/// and each arrives in its own event with its own copy.
+/// Values that recur across entities, kept once: names (post titles, resolution titles,
+/// venues) and whole resolutions. A national registry adopts hundreds of thousands of
+/// resolutions under a handful of titles and votes, and each arrives in its own event with
+/// its own copy.
 ///
 /// A cache, not part of what a state means: two states that differ only here are equal, a
 /// snapshot does not store it (it keeps the sharing instead), and it only ever grows (by the
-/// distinct names seen, which retractions do not take back).
-#[derive(Clone, Default)]
-pub(crate) struct SharedNames(KeyMap<Names, Names>);
+/// distinct values seen, which retractions do not take back).
+#[derive(Clone)]
+pub(crate) struct Shared<T>(KeyMap<T, T>);
 
-impl SharedNames {
-    /// The copy of `names` already kept, or `names` itself, now kept.
-    pub(crate) fn share(&mut self, names: &Names) -> Names {
-        if let Some(kept) = self.0.get(names) {
-            return kept.clone();
-        }
-        self.0.insert(names.clone(), names.clone());
-        names.clone()
+/// Names shared across entities (see [`Shared`]).
+pub(crate) type SharedNames = Shared<Names>;
+
+impl<T> Default for Shared<T> {
+    fn default() -> Self {
+        Shared(KeyMap::default())
     }
 }
 
-impl PartialEq for SharedNames {
-    fn eq(&self, _: &SharedNames) -> bool {
+impl<T: Clone + Ord + std::hash::Hash> Shared<T> {
+    /// The copy of `value` already kept, or `value` itself, now kept.
+    pub(crate) fn share(&mut self, value: &T) -> T {
+        if let Some(kept) = self.0.get(value) {
+            return kept.clone();
+        }
+        self.0.insert(value.clone(), value.clone());
+        value.clone()
+    }
+}
+
+impl<T> PartialEq for Shared<T> {
+    fn eq(&self, _: &Shared<T>) -> bool {
         true
+    }
+}
+
+/// What the search index keeps for an entity: the names the entity itself holds (shared, not
+/// copied). A body is indexed under every name it has had, so that searching a former name
+/// still finds it; everything else under its current name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum IndexedName {
+    One(Names),
+    /// A box behind a thin pointer (not an `Arc<[Names]>`, whose length would make every
+    /// entry of the index's map 8 bytes longer): few bodies are ever renamed.
+    Several(Arc<Vec<Names>>),
+}
+
+const _: () = assert!(std::mem::size_of::<IndexedName>() == 16);
+
+impl IndexedNames for IndexedName {
+    fn texts(&self) -> impl Iterator<Item = &str> {
+        let names: &[Names] = match self {
+            IndexedName::One(names) => std::slice::from_ref(names),
+            IndexedName::Several(names) => names,
+        };
+        names.iter().flat_map(Names::texts)
     }
 }
 
@@ -366,11 +511,11 @@ pub struct Registry {
     pub(crate) position: u64,
     pub(crate) handles: KeyMap<Handle, EntityId>,
     pub(crate) areas: KeyMap<AreaId, Arc<Area>>,
-    pub(crate) people: FastMap<PersonId, Arc<Person>>,
-    pub(crate) bodies: FastMap<BodyId, Arc<Body>>,
-    pub(crate) posts: FastMap<PostId, Arc<Post>>,
+    pub(crate) people: KeyMap<PersonId, Arc<Person>>,
+    pub(crate) bodies: KeyMap<BodyId, Arc<Body>>,
+    pub(crate) posts: KeyMap<PostId, Arc<Post>>,
     pub(crate) assemblies: KeyMap<AssemblyId, Arc<Assembly>>,
-    pub(crate) mandates: FastMap<MandateId, Arc<Mandate>>,
+    pub(crate) mandates: KeyMap<MandateId, Arc<Mandate>>,
     /// The histories of retracted entities, which outlive them for the audit trail.
     pub(crate) tombstones: KeyMap<EntityId, History>,
     /// `log[p - 1]` is what position `p` did.
@@ -382,8 +527,9 @@ pub struct Registry {
     pub(crate) date_corrections: OrdMap<(EntityId, DateField), CorrectionStack<Option<EdtfDate>>>,
     pub(crate) constituency_corrections: OrdMap<MandateId, CorrectionStack<Option<Constituency>>>,
     /// Names of people, bodies, areas and posts, folded for search.
-    pub(crate) search: NameIndex<EntityId>,
+    pub(crate) search: NameIndex<EntityId, IndexedName>,
     pub(crate) shared_names: SharedNames,
+    pub(crate) shared_resolutions: Shared<Arc<Resolution>>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -550,7 +696,7 @@ impl Registry {
                 .map_or((None, None), |p| (Some(&p.handle), Some(&p.name))),
             EntityId::Assembly(id) => self
                 .assembly(id)
-                .map_or((None, None), |a| (Some(&a.handle), a.name.as_ref())),
+                .map_or((None, None), |a| (Some(&a.handle), a.name())),
             EntityId::Mandate(id) => (self.mandate(id).and_then(|m| m.handle.as_ref()), None),
         }
     }
@@ -562,7 +708,7 @@ impl Registry {
             EntityId::Body(id) => self.body(id).map(Body::name),
             EntityId::Post(id) => self.post(id).map(|p| &p.title),
             EntityId::Person(id) => self.person(id).map(|p| &p.name),
-            EntityId::Assembly(id) => self.assembly(id).and_then(|a| a.name.as_ref()),
+            EntityId::Assembly(id) => self.assembly(id).and_then(Assembly::name),
             EntityId::Mandate(_) => None,
         }
     }
@@ -613,17 +759,22 @@ impl Registry {
                     .unwrap_or_default()
             }
         };
-        let mandates = match id {
-            EntityId::Person(p) => self.person(p).map(|p| &p.mandates),
-            EntityId::Post(p) => self.post(p).map(|p| &p.mandates),
-            EntityId::Body(b) => self.body(b).map(|b| &b.mandates),
-            _ => None,
+        let mandates: Vec<MandateId> = match id {
+            EntityId::Person(p) => self
+                .person(p)
+                .map(|p| p.mandates.iter().copied().collect())
+                .unwrap_or_default(),
+            EntityId::Post(p) => self
+                .post(p)
+                .map(|p| p.mandates().collect())
+                .unwrap_or_default(),
+            EntityId::Body(b) => self
+                .body(b)
+                .map(|b| b.mandates.iter().copied().collect())
+                .unwrap_or_default(),
+            _ => Vec::new(),
         };
-        for m in mandates
-            .into_iter()
-            .flat_map(|list| list.iter())
-            .filter_map(|m| self.mandate(*m))
-        {
+        for m in mandates.into_iter().filter_map(|m| self.mandate(m)) {
             let ends = m
                 .history
                 .iter()
@@ -644,6 +795,42 @@ impl Registry {
             EntityId::Person(id) => self.person(id).map(|e| &e.history),
             EntityId::Assembly(id) => self.assembly(id).map(|e| &e.history),
             EntityId::Mandate(id) => self.mandate(id).map(|e| &e.history),
+        }
+    }
+
+    /// The positions of the events that adopted the assembly's resolutions, in the order of
+    /// [`Assembly::resolutions`]: its live `resolution_adopted` events.
+    pub fn resolution_positions(&self, id: AssemblyId) -> Vec<u64> {
+        let Some(assembly) = self.assembly(id) else {
+            return Vec::new();
+        };
+        assembly
+            .history
+            .iter()
+            .map(|p| u64::from(*p))
+            .filter(|p| {
+                self.effect_at(*p) == Some(Effect::Resolved(id)) && !self.retracted.contains_key(p)
+            })
+            .collect()
+    }
+
+    /// The names `id` is indexed under for search, if it is an entity that has them (see
+    /// [`IndexedName`]).
+    pub(crate) fn indexed_name(&self, id: EntityId) -> Option<IndexedName> {
+        match id {
+            EntityId::Body(b) => {
+                let body = self.body(b)?;
+                Some(match body.names.len() {
+                    1 => IndexedName::One(body.name().clone()),
+                    _ => IndexedName::Several(Arc::new(
+                        body.names.iter().map(|s| s.value.clone()).collect(),
+                    )),
+                })
+            }
+            EntityId::Area(_) | EntityId::Person(_) | EntityId::Post(_) => {
+                self.name_of(id).cloned().map(IndexedName::One)
+            }
+            EntityId::Assembly(_) | EntityId::Mandate(_) => None,
         }
     }
 
@@ -672,7 +859,7 @@ impl Registry {
                 return Err(format!("{label} is missing from its body's mandates"));
             }
             if m.assembly
-                .is_some_and(|a| !listed(self.assembly(a).map(|a| &a.mandates)))
+                .is_some_and(|a| !listed(self.assembly(a).map(Assembly::mandates)))
             {
                 return Err(format!("{label} is missing from its assembly's mandates"));
             }
@@ -681,13 +868,12 @@ impl Registry {
             };
             let (lo, hi) = crate::span::Occupancy::new(Some(&m.from), m.to()).possible;
             let slot = post.slots.iter().find(|s| s.mandate == m.id);
-            if !post.mandates.contains(&m.id)
-                || slot
-                    != Some(&Slot {
-                        mandate: m.id,
-                        lo,
-                        hi,
-                    })
+            if slot
+                != Some(&Slot {
+                    mandate: m.id,
+                    lo,
+                    hi,
+                })
             {
                 return Err(format!(
                     "{label} is missing from its post's index, or its slot is stale: {slot:?}"
@@ -695,9 +881,7 @@ impl Registry {
             }
         }
         for post in self.posts() {
-            if post.slots.len() != post.mandates.len()
-                || post.mandates.iter().any(|m| self.mandate(*m).is_none())
-            {
+            if post.mandates().any(|m| self.mandate(m).is_none()) {
                 return Err(format!(
                     "post {} lists mandates that do not exist",
                     post.handle

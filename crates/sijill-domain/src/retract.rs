@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use crate::apply::{reindex_body, remove_value, set_date, set_name, unlink_mandate};
+use crate::apply::{index_names, remove_value, set_date, set_name, unlink_mandate};
 use crate::event::constituency_id;
 use crate::ids::EntityId;
 use crate::registry::{Effect, Registry};
@@ -31,7 +31,7 @@ pub(crate) fn undo(registry: &mut Registry, position: u64, retraction: u64) {
                     body.names.remove(i);
                 }
             }
-            reindex_body(registry, b.into());
+            index_names(registry, b.into());
         }
         Effect::Moved(b) => undo_move(registry, b, position),
         Effect::Dissolved(b) => {
@@ -46,10 +46,19 @@ pub(crate) fn undo(registry: &mut Registry, position: u64, retraction: u64) {
         }
         Effect::Attended(a) => undo_attendance(registry, a, position),
         Effect::Resolved(a) => {
+            // Resolutions are listed in the order of their live adoptions, and `position` is
+            // one of them: it is preceded by as many resolutions as live adoptions before it.
+            let before = registry
+                .resolution_positions(a)
+                .iter()
+                .filter(|p| **p < position)
+                .count();
             if let Some(assembly) = registry.assemblies.get_mut(&a) {
-                Arc::make_mut(assembly)
-                    .resolutions
-                    .retain(|r| r.position != position);
+                let mut at = 0;
+                Arc::make_mut(assembly).resolutions.retain(|_| {
+                    at += 1;
+                    at - 1 != before
+                });
             }
         }
         Effect::Ended(m) => {
@@ -171,15 +180,17 @@ fn undo_attendance(registry: &mut Registry, a: crate::AssemblyId, position: u64)
     let Some(assembly) = registry.assemblies.get_mut(&a) else {
         return;
     };
-    let assembly = Arc::make_mut(assembly);
-    let removed: Vec<_> = assembly
-        .attendance
-        .iter()
-        .filter(|e| e.position == position)
-        .map(|e| e.person)
-        .collect();
-    assembly.attendance.retain(|e| e.position != position);
-    let remaining: Vec<_> = assembly.attendance.iter().map(|e| e.person).collect();
+    let (removed, remaining) = Arc::make_mut(assembly).change_details(|details| {
+        let removed: Vec<_> = details
+            .attendance
+            .iter()
+            .filter(|e| e.position == position)
+            .map(|e| e.person)
+            .collect();
+        details.attendance.retain(|e| e.position != position);
+        let remaining: Vec<_> = details.attendance.iter().map(|e| e.person).collect();
+        (removed, remaining)
+    });
     for person in removed.into_iter().filter(|p| !remaining.contains(p)) {
         if let Some(person) = registry.people.get_mut(&person) {
             remove_value(&mut Arc::make_mut(person).attended, &a);
@@ -226,7 +237,7 @@ pub(crate) fn concerns_at(registry: &Registry, position: u64) -> Vec<EntityId> {
             add(a.into());
             if let Some(assembly) = registry.assembly(a) {
                 assembly
-                    .attendance
+                    .attendance()
                     .iter()
                     .filter(|e| e.position == position)
                     .for_each(|e| add(e.person.into()));
@@ -268,7 +279,10 @@ fn created_concerns(registry: &Registry, id: EntityId, add: &mut impl FnMut(Enti
         EntityId::Person(_) => {}
         EntityId::Body(b) => {
             if let Some(body) = registry.body(b) {
-                let founding = body.parents.iter().find(|s| s.position == body.recorded_at);
+                let founding = body
+                    .parents
+                    .iter()
+                    .find(|s| s.position == body.recorded_at());
                 if let Some(parent) = founding.and_then(|s| s.value) {
                     add(parent.into());
                 }

@@ -158,13 +158,30 @@ impl PartialOrd for Score {
 /// lookup per candidate when the postings are many more). Only the few best hits are kept
 /// while ranking.
 #[derive(Clone, PartialEq, Eq)]
-pub struct NameIndex<Id: Copy + Ord + Hash> {
+pub struct NameIndex<Id: Copy + Ord + Hash, N: IndexedNames = Texts> {
     /// Token -> the (entity, name) pairs whose name contains it. Keys are `Arc<str>`, not
     /// `Box<str>`: a write after a clone copies the B-tree nodes on its path, keys included.
     postings: OrdMap<Arc<str>, Postings<Id>>,
-    /// Entity -> its indexed names, folded, tokens separated by `' '` and names by `'\n'`:
-    /// one allocation per entity, read to tell word orders apart and to remove it.
-    names: KeyMap<Id, Arc<str>>,
+    /// Entity -> the names it is indexed under, as given: folded again (see [`joined`]) to
+    /// tell word orders apart and to remove it. The registry gives the names its entities
+    /// hold, so this shares them instead of keeping a folded copy of every name.
+    names: KeyMap<Id, N>,
+}
+
+/// Names as an index keeps them for an entity: the texts it folds and indexes, in order.
+/// Equal values must give the same texts.
+pub trait IndexedNames: Clone + Eq {
+    fn texts(&self) -> impl Iterator<Item = &str>;
+}
+
+/// Names given as texts, for an index of its own (tests, benchmarks).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Texts(Arc<[Box<str>]>);
+
+impl IndexedNames for Texts {
+    fn texts(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|text| &**text)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -176,14 +193,14 @@ struct Posting<Id> {
     name_len: u8,
 }
 
-/// Separates names in [`NameIndex::names`]; folding never produces it.
+/// Separates names in [`joined`]; folding never produces it.
 const NAME_SEPARATOR: char = '\n';
 
 /// A matching key's postings are walked beside the candidates unless they are this many
 /// times as many; then each candidate is looked up in them instead.
 const SEEK_RATIO_MIN: usize = 32;
 
-impl<Id: Copy + Ord + Hash> Default for NameIndex<Id> {
+impl<Id: Copy + Ord + Hash, N: IndexedNames> Default for NameIndex<Id, N> {
     fn default() -> Self {
         NameIndex {
             postings: OrdMap::new(),
@@ -192,7 +209,7 @@ impl<Id: Copy + Ord + Hash> Default for NameIndex<Id> {
     }
 }
 
-impl<Id: Copy + Ord + Hash> fmt::Debug for NameIndex<Id> {
+impl<Id: Copy + Ord + Hash, N: IndexedNames> fmt::Debug for NameIndex<Id, N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NameIndex")
             .field("entities", &self.names.len())
@@ -213,7 +230,45 @@ struct Candidate<Id> {
     completed: u16,
 }
 
-impl<Id: Copy + Ord + Hash> NameIndex<Id> {
+impl<Id: Copy + Ord + Hash> NameIndex<Id, Texts> {
+    /// Indexes `id` under `names` (see [`NameIndex::insert_names`]).
+    pub fn insert(&mut self, id: Id, names: &[&str]) {
+        self.insert_names(
+            id,
+            Texts(names.iter().map(|name| Box::from(*name)).collect()),
+        );
+    }
+}
+
+/// An entity's indexed names, folded: tokens separated by `' '`, names by `'\n'`. Names that
+/// fold to nothing are skipped; at most [`NAMES_PER_ENTITY_MAX`] names of at most
+/// [`TOKENS_PER_NAME_MAX`] tokens each are kept. `None` if no name is left.
+fn joined(names: &impl IndexedNames) -> Option<String> {
+    let mut joined = String::new();
+    let mut count = 0;
+    for name in names.texts() {
+        if count == NAMES_PER_ENTITY_MAX {
+            break;
+        }
+        let folded = fold(name);
+        let tokens: Vec<&str> = folded
+            .split(' ')
+            .filter(|token| !token.is_empty())
+            .take(TOKENS_PER_NAME_MAX)
+            .collect();
+        if tokens.is_empty() {
+            continue;
+        }
+        if count > 0 {
+            joined.push(NAME_SEPARATOR);
+        }
+        joined.push_str(&tokens.join(" "));
+        count += 1;
+    }
+    (count > 0).then_some(joined)
+}
+
+impl<Id: Copy + Ord + Hash, N: IndexedNames> NameIndex<Id, N> {
     pub fn new() -> Self {
         Self::default()
     }
@@ -234,32 +289,11 @@ impl<Id: Copy + Ord + Hash> NameIndex<Id> {
     /// Indexes `id` under `names`, replacing whatever names it had. Names that fold to nothing
     /// are skipped; at most [`NAMES_PER_ENTITY_MAX`] names of at most [`TOKENS_PER_NAME_MAX`]
     /// tokens each are indexed.
-    pub fn insert(&mut self, id: Id, names: &[&str]) {
+    pub fn insert_names(&mut self, id: Id, names: N) {
         self.remove(id);
-        let mut joined = String::new();
-        let mut count = 0;
-        for name in names {
-            if count == NAMES_PER_ENTITY_MAX {
-                break;
-            }
-            let folded = fold(name);
-            let tokens: Vec<&str> = folded
-                .split(' ')
-                .filter(|token| !token.is_empty())
-                .take(TOKENS_PER_NAME_MAX)
-                .collect();
-            if tokens.is_empty() {
-                continue;
-            }
-            if count > 0 {
-                joined.push(NAME_SEPARATOR);
-            }
-            joined.push_str(&tokens.join(" "));
-            count += 1;
-        }
-        if count == 0 {
+        let Some(joined) = joined(&names) else {
             return;
-        }
+        };
         for (number, tokens) in split_names(&joined).enumerate() {
             let posting = Posting {
                 id,
@@ -276,7 +310,13 @@ impl<Id: Copy + Ord + Hash> NameIndex<Id> {
                 }
             }
         }
-        self.names.insert(id, joined.into());
+        self.names.insert(id, names);
+    }
+
+    /// Gives back the names of an entity whose postings are already in place: for a snapshot,
+    /// which stores the postings but not the names (the registry holds those).
+    pub(crate) fn restore_names(&mut self, id: Id, names: N) {
+        self.names.insert(id, names);
     }
 
     /// Removes `id` and all its names; does nothing if it is not indexed.
@@ -286,7 +326,10 @@ impl<Id: Copy + Ord + Hash> NameIndex<Id> {
         if !self.names.contains_key(&id) {
             return;
         }
-        let Some(joined) = self.names.remove(&id) else {
+        let Some(names) = self.names.remove(&id) else {
+            return;
+        };
+        let Some(joined) = joined(&names) else {
             return;
         };
         for (number, tokens) in split_names(&joined).enumerate() {
@@ -454,8 +497,8 @@ impl<Id: Copy + Ord + Hash> NameIndex<Id> {
         let full_length = usize::from(candidate.name_len) == query.tokens.len();
         let kind = match (candidate.exact, full_length) {
             (true, true) => {
-                let joined = self.names.get(&candidate.id)?;
-                let mut name = split_names(joined).nth(usize::from(candidate.name))?;
+                let joined = joined(self.names.get(&candidate.id)?)?;
+                let mut name = split_names(&joined).nth(usize::from(candidate.name))?;
                 let same_order = query
                     .tokens
                     .iter()
@@ -705,29 +748,44 @@ impl<Id: Ord> Ord for Ranked<Id> {
     }
 }
 
-/// Snapshots store the index as it is (tokens with their postings, entities with their folded
-/// names), so that loading one folds no text again.
-impl<Id> crate::snapshot::Persist for NameIndex<Id>
+/// A name index as a snapshot stores it: the tokens with their postings, so that loading one
+/// folds no text again, and which entities are indexed, but not their names: the registry
+/// holds those and gives them back with [`NameIndex::restore_names`] (stored here, they would
+/// be read back as second copies).
+pub(crate) struct StoredIndex<Id: Copy + Ord + Hash, N: IndexedNames> {
+    pub index: NameIndex<Id, N>,
+    pub indexed: Vec<Id>,
+}
+
+/// Writes `index` as [`StoredIndex`] reads it.
+pub(crate) fn put_stored<Id, N>(index: &NameIndex<Id, N>, out: &mut crate::snapshot::Out)
 where
     Id: Copy + Ord + Hash + crate::snapshot::Persist,
-    KeyMap<Id, Arc<str>>: Default,
+    N: IndexedNames,
+{
+    out.len(index.postings.len());
+    for (token, postings) in &index.postings {
+        out.str(token);
+        out.len(postings.len());
+        for posting in postings.iter() {
+            posting.id.put(out);
+            out.u8(posting.name);
+            out.u8(posting.name_len);
+        }
+    }
+    out.len(index.names.len());
+    for (id, _) in index.names.iter() {
+        id.put(out);
+    }
+}
+
+impl<Id, N> crate::snapshot::Persist for StoredIndex<Id, N>
+where
+    Id: Copy + Ord + Hash + crate::snapshot::Persist,
+    N: IndexedNames,
 {
     fn put(&self, out: &mut crate::snapshot::Out) {
-        out.len(self.postings.len());
-        for (token, postings) in &self.postings {
-            out.str(token);
-            out.len(postings.len());
-            for posting in postings.iter() {
-                posting.id.put(out);
-                out.u8(posting.name);
-                out.u8(posting.name_len);
-            }
-        }
-        out.len(self.names.len());
-        for (id, joined) in self.names.iter() {
-            id.put(out);
-            out.str(joined);
-        }
+        put_stored(&self.index, out);
     }
 
     fn get(input: &mut crate::snapshot::In) -> Result<Self, crate::snapshot::SnapshotError> {
@@ -754,11 +812,11 @@ where
                 None => return Err(input.damaged("a search token without postings")),
             }
         }
+        let mut indexed = Vec::new();
         for _ in 0..input.len()? {
-            let id = Id::get(input)?;
-            index.names.insert(id, Arc::from(input.str()?));
+            indexed.push(Id::get(input)?);
         }
-        Ok(index)
+        Ok(StoredIndex { index, indexed })
     }
 }
 

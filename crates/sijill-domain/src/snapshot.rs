@@ -31,8 +31,8 @@ use crate::ids::{AreaId, AssemblyId, BodyId, EntityId, Handle, MandateId, Person
 use crate::list::IdList;
 use crate::names::{Code, Names, Note};
 use crate::registry::{
-    Abolition, Area, Assembly, AttendanceEntry, Body, Dated, Dissolution, Effect, FastMap, KeyMap,
-    Mandate, MandateEnd, Person, Post, Registry, Resolution, Slot,
+    Abolition, Area, Assembly, AssemblyDetails, AttendanceEntry, Body, Dated, Dissolution, Effect,
+    IndexedName, KeyMap, Mandate, MandateEnd, Person, Post, Registry, Resolution, Slot,
 };
 use crate::values::{
     Appointer, AreaKind, AssemblyKind, Basis, BodyKind, Constituency, DateField, EndReason, Gender,
@@ -44,8 +44,11 @@ use crate::values::{
 /// refused, not misread); snapshots of another format or another crate version are refused
 /// by [`read_snapshot`]. 2: 32-bit history positions, a retraction's effect without a
 /// position, chunked search postings. 3: names shared in the state are written once per
-/// section and referred back to.
-pub const SNAPSHOT_FORMAT: u32 = 3;
+/// section and referred back to. 4: the search index without its folded names (the entities'
+/// names are indexed again), with the ids it indexes. 5: resolutions without the position
+/// that adopted them. 6: entities without `recorded_at` (their history's first position).
+/// 7: a post's mandates only in its slots.
+pub const SNAPSHOT_FORMAT: u32 = 7;
 
 const MAGIC: &[u8; 15] = b"SIJILL-REGISTRY";
 /// Ends the trailer, after the second section's offset: a cut file does not end with it.
@@ -188,6 +191,9 @@ pub(crate) struct In<'a> {
     at: usize,
     /// Names read in this section, in order: what later references point back to.
     names_read: Vec<Names>,
+    /// Resolutions read in this section, kept once each (as the state that was written kept
+    /// them).
+    resolutions_read: crate::registry::Shared<Arc<Resolution>>,
 }
 
 impl<'a> In<'a> {
@@ -196,6 +202,7 @@ impl<'a> In<'a> {
             bytes,
             at,
             names_read: Vec::new(),
+            resolutions_read: Default::default(),
         }
     }
 }
@@ -415,8 +422,8 @@ impl<K: Persist + Ord + Clone, V: Persist + Clone> Persist for OrdMap<K, V> {
     }
 }
 
-/// The entity, handle and index maps, written in the map's own order, so that reading
-/// inserts along the same trie paths one after another instead of jumping across the map.
+/// The entity, handle and index maps, written in the map's own order and read back into a
+/// map built in one pass (see `KeyMap::from_entries`).
 macro_rules! persist_hash_map {
     ($map:ident, $($key_bound:path),*) => {
         impl<K, V> Persist for $map<K, V>
@@ -428,18 +435,15 @@ macro_rules! persist_hash_map {
                 put_entries(out, self.len(), self.iter());
             }
             fn get(input: &mut In) -> Result<Self, SnapshotError> {
-                let mut map = $map::default();
-                get_items(input, |(key, value)| {
-                    map.insert(key, value);
-                })?;
-                Ok(map)
+                let mut entries = Vec::new();
+                get_items(input, |entry| entries.push(entry))?;
+                Ok($map::from_entries(entries))
             }
         }
     };
 }
 
 persist_hash_map!(KeyMap, Ord);
-persist_hash_map!(FastMap, Eq);
 
 fn put_uuid(out: &mut Out, uuid: Uuid) {
     out.bytes(uuid.as_bytes());
@@ -815,12 +819,7 @@ persist_struct!(AttendanceEntry {
     position,
 });
 
-persist_struct!(Resolution {
-    title,
-    text,
-    vote,
-    position,
-});
+persist_struct!(Resolution { title, text, vote });
 
 persist_struct!(Slot { mandate, lo, hi });
 
@@ -833,7 +832,6 @@ persist_struct!(Area {
     code,
     children,
     history,
-    recorded_at,
 });
 
 persist_struct!(Person {
@@ -844,7 +842,6 @@ persist_struct!(Person {
     mandates,
     attended,
     history,
-    recorded_at,
 });
 
 persist_struct!(Body {
@@ -861,7 +858,6 @@ persist_struct!(Body {
     mandates,
     assemblies,
     history,
-    recorded_at,
 });
 
 persist_struct!(Post {
@@ -872,27 +868,77 @@ persist_struct!(Post {
     seats,
     established_on,
     abolition,
-    mandates,
     slots,
     history,
-    recorded_at,
 });
 
-persist_struct!(Assembly {
-    id,
-    handle,
-    body,
-    kind,
-    ordinal,
-    held_on,
-    venue,
-    name,
-    attendance,
-    resolutions,
-    mandates,
-    history,
-    recorded_at,
-});
+/// Field by field as `persist_struct!` would, the details among them in their old places;
+/// destructured without `..`, like the others.
+impl Persist for Assembly {
+    fn put(&self, out: &mut Out) {
+        let Assembly {
+            id,
+            handle,
+            body,
+            kind,
+            ordinal,
+            held_on,
+            resolutions,
+            history,
+            details: _put_through_the_accessors,
+        } = self;
+        id.put(out);
+        handle.put(out);
+        body.put(out);
+        kind.put(out);
+        ordinal.put(out);
+        held_on.put(out);
+        self.venue().cloned().put(out);
+        self.name().cloned().put(out);
+        self.attendance().put(out);
+        resolutions.put(out);
+        self.mandates().put(out);
+        history.put(out);
+    }
+
+    fn get(input: &mut In) -> Result<Self, SnapshotError> {
+        let id = Persist::get(input)?;
+        let handle = Persist::get(input)?;
+        let body = Persist::get(input)?;
+        let kind = Persist::get(input)?;
+        let ordinal = Persist::get(input)?;
+        let held_on = Persist::get(input)?;
+        let venue = Persist::get(input)?;
+        let name = Persist::get(input)?;
+        let attendance = Persist::get(input)?;
+        let resolutions: IdList<Arc<Resolution>> = Persist::get(input)?;
+        let resolutions = resolutions
+            .iter()
+            .map(|r| input.resolutions_read.share(r))
+            .collect();
+        let mandates = Persist::get(input)?;
+        let mut assembly = Assembly {
+            id,
+            handle,
+            body,
+            kind,
+            ordinal,
+            held_on,
+            resolutions,
+            history: Persist::get(input)?,
+            details: None,
+        };
+        assembly.change_details(|details| {
+            *details = AssemblyDetails {
+                venue,
+                name,
+                attendance,
+                mandates,
+            }
+        });
+        Ok(assembly)
+    }
+}
 
 persist_struct!(Mandate {
     id,
@@ -906,7 +952,6 @@ persist_struct!(Mandate {
     assembly,
     constituency,
     history,
-    recorded_at,
 });
 
 /// A variant's tag, then its value.
@@ -970,6 +1015,7 @@ fn put_registry(registry: &Registry, out: &mut Out) -> u64 {
         constituency_corrections,
         search,
         shared_names: _a_cache_the_next_writes_rebuild,
+        shared_resolutions: _another_such_cache,
     } = registry;
     position.put(out);
     areas.put(out);
@@ -987,13 +1033,13 @@ fn put_registry(registry: &Registry, out: &mut Out) -> u64 {
     name_corrections.put(out);
     date_corrections.put(out);
     constituency_corrections.put(out);
-    search.put(out);
+    crate::search::put_stored(search, out);
     second
 }
 
 /// The second section: the mandates and everything after them.
 struct Rest {
-    mandates: FastMap<MandateId, Arc<Mandate>>,
+    mandates: KeyMap<MandateId, Arc<Mandate>>,
     tombstones: KeyMap<EntityId, IdList<u32>>,
     log: Vector<Effect>,
     retracted: OrdMap<u64, u64>,
@@ -1002,7 +1048,7 @@ struct Rest {
         OrdMap<(EntityId, DateField), crate::registry::CorrectionStack<Option<EdtfDate>>>,
     constituency_corrections:
         OrdMap<MandateId, crate::registry::CorrectionStack<Option<Constituency>>>,
-    search: crate::search::NameIndex<EntityId>,
+    search: crate::search::StoredIndex<EntityId, IndexedName>,
 }
 
 fn get_rest(input: &mut In) -> Result<Rest, SnapshotError> {
@@ -1067,7 +1113,16 @@ fn get_registry(bytes: &[u8], start: usize) -> Result<Registry, SnapshotError> {
     registry.name_corrections = rest.name_corrections;
     registry.date_corrections = rest.date_corrections;
     registry.constituency_corrections = rest.constituency_corrections;
-    registry.search = rest.search;
+    registry.search = rest.search.index;
+    for id in rest.search.indexed {
+        let Some(names) = registry.indexed_name(id) else {
+            return Err(SnapshotError::Damaged {
+                at: second,
+                what: format!("the search index names {id:?}, which has no name"),
+            });
+        };
+        registry.search.restore_names(id, names);
+    }
     Ok(registry)
 }
 

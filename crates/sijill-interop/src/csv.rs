@@ -102,7 +102,7 @@ fn rows_of(
             .position(|p| *p == post)
             .unwrap_or(usize::MAX)
     };
-    mandates.sort_by_key(|m| (rank(m.post), m.from, m.recorded_at));
+    mandates.sort_by_key(|m| (rank(m.post), m.from, m.recorded_at()));
     mandates
         .into_iter()
         .map(|m| (registry.mandate_view(m), ""))

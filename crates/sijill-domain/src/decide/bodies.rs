@@ -307,9 +307,8 @@ pub(super) fn abolish_post(
         )?;
     }
     let running: Vec<String> = post
-        .mandates
-        .iter()
-        .filter_map(|m| registry.mandate(*m))
+        .mandates()
+        .filter_map(|m| registry.mandate(m))
         .filter(|m| m.to().is_none_or(|to| surely_before(&c.on, to)))
         .map(|m| registry.label(m.id.into()))
         .collect();

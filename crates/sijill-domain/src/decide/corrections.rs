@@ -207,7 +207,7 @@ fn check_founded_on(registry: &Registry, b: BodyId, date: &EdtfDate) -> Result<(
     let founding_parent = body
         .parents
         .iter()
-        .find(|s| s.position == body.recorded_at)
+        .find(|s| s.position == body.recorded_at())
         .and_then(|s| s.value);
     if let Some(parent) = founding_parent.and_then(|p| registry.body(p)) {
         parent_active(registry, parent, Some(date))?;
@@ -296,7 +296,7 @@ fn check_established_on(
     if let Some(a) = &post.abolition {
         end_not_before_start(|| format!("the life of {}", post.handle), date, &a.on)?;
     }
-    for m in post.mandates.iter().filter_map(|m| registry.mandate(*m)) {
+    for m in post.mandates().filter_map(|m| registry.mandate(m)) {
         if surely_before(&m.from, date) {
             return Err(DomainError::OutsidePostLife {
                 what: registry.label(m.id.into()),
@@ -321,9 +321,8 @@ fn check_abolished_on(registry: &Registry, p: PostId, date: &EdtfDate) -> Result
         end_not_before_start(|| format!("the life of {}", post.handle), established, date)?;
     }
     let running: Vec<String> = post
-        .mandates
-        .iter()
-        .filter_map(|m| registry.mandate(*m))
+        .mandates()
+        .filter_map(|m| registry.mandate(m))
         .filter(|m| m.to().is_none_or(|to| surely_before(date, to)))
         .map(|m| registry.label(m.id.into()))
         .collect();
@@ -361,7 +360,7 @@ fn check_held_on(
         ..assembly.clone()
     };
     for m in assembly
-        .mandates
+        .mandates()
         .iter()
         .filter_map(|m| registry.mandate(*m))
     {

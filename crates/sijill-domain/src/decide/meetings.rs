@@ -74,7 +74,7 @@ pub(super) fn record_attendance(
     for attendee in &c.attendees {
         let person = registry.person_ref(&attendee.person)?;
         let listed = attendees.iter().any(|a| a.person == person.id);
-        let recorded = assembly.attendance.iter().any(|e| e.person == person.id);
+        let recorded = assembly.attendance().iter().any(|e| e.person == person.id);
         if listed || recorded {
             return Err(DomainError::AlreadyAttended {
                 person: person.handle.to_string(),

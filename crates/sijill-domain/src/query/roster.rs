@@ -141,7 +141,7 @@ impl Registry {
                 }
             }
         }
-        held.sort_by_key(|(rank, since, m, _)| (*rank, *since, m.recorded_at));
+        held.sort_by_key(|(rank, since, m, _)| (*rank, *since, m.recorded_at()));
         let body_ref = reference_to(b.id.into(), &b.handle, Some(b.name()));
         let mut shared = SharedRefs::default();
         held.into_iter()
@@ -168,7 +168,7 @@ impl Registry {
         };
         let mut mandates: Vec<&Mandate> =
             p.mandates.iter().filter_map(|m| self.mandate(*m)).collect();
-        mandates.sort_by_key(|m| (crate::span::since_key(Some(&m.from)), m.recorded_at));
+        mandates.sort_by_key(|m| (crate::span::since_key(Some(&m.from)), m.recorded_at()));
         mandates.into_iter().map(|m| self.mandate_view(m)).collect()
     }
 

@@ -442,7 +442,7 @@ fn the_assembly_records_who_attended_and_in_what_capacity() {
     };
     let a = w.registry.assembly(assembly).expect("the assembly");
     let lines: Vec<String> = a
-        .attendance
+        .attendance()
         .iter()
         .map(|e| {
             format!(
@@ -463,7 +463,7 @@ fn the_assembly_records_who_attended_and_in_what_capacity() {
     .assert_eq(&format!(
         "held on {}, {} mandates decided\n{}",
         a.held_on,
-        a.mandates.len(),
+        a.mandates().len(),
         lines.join("\n")
     ));
 }

@@ -195,12 +195,12 @@ fn dump(r: &Registry) -> String {
             p.seats,
             p.established_on.map(|d| d.to_string()),
             p.abolition.as_ref().map(|a| a.on.to_string()),
-            sorted(p.mandates.iter().map(|c| (*c).into()).collect())
+            sorted(p.mandates().map(Into::into).collect())
         ));
     }
     for a in r.assemblies() {
         let attendance: Vec<String> = a
-            .attendance
+            .attendance()
             .iter()
             .map(|e| format!("{}:{:?}", label(e.person.into()), e.capacity))
             .collect();
@@ -215,10 +215,10 @@ fn dump(r: &Registry) -> String {
             label(a.body.into()),
             a.kind,
             a.held_on,
-            a.name,
+            a.name(),
             attendance,
             resolutions,
-            sorted(a.mandates.iter().map(|c| (*c).into()).collect())
+            sorted(a.mandates().iter().map(|c| (*c).into()).collect())
         ));
     }
     for m in r.mandates() {

@@ -294,7 +294,7 @@ impl Asked<'_> {
         let mandates: Vec<_> = self.registry().mandates().collect();
         let page = page_of(
             mandates,
-            |a, b| a.recorded_at.cmp(&b.recorded_at),
+            |a, b| a.recorded_at().cmp(&b.recorded_at()),
             offset,
             limit,
         )?;
@@ -612,9 +612,9 @@ fn assembly_detail(registry: &Registry, id: sijill_domain::AssemblyId) -> Option
     let person = |p: sijill_domain::PersonId| -> Ref { registry.reference(p.into()) };
     Some(AssemblyDetail {
         summary: assembly_summary(registry, assembly),
-        venue: assembly.venue.clone(),
+        venue: assembly.venue().cloned(),
         attendance: assembly
-            .attendance
+            .attendance()
             .iter()
             .map(|a| Attendee {
                 person: person(a.person),
@@ -624,15 +624,16 @@ fn assembly_detail(registry: &Registry, id: sijill_domain::AssemblyId) -> Option
         resolutions: assembly
             .resolutions
             .iter()
-            .map(|r| ResolutionView {
+            .zip(registry.resolution_positions(id))
+            .map(|(r, position)| ResolutionView {
                 title: r.title.clone(),
                 text: r.text.clone(),
                 vote: r.vote,
-                position: r.position,
+                position,
             })
             .collect(),
         mandates: assembly
-            .mandates
+            .mandates()
             .iter()
             .filter_map(|m| registry.mandate(*m))
             .map(|m| registry.mandate_view(m))

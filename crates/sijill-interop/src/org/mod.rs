@@ -332,9 +332,8 @@ impl<'s, 'r> Builder<'s, 'r> {
     fn holders(&self, post: &Post) -> Vec<EntityId> {
         let registry = self.registry();
         let mut people: Vec<EntityId> = post
-            .mandates
-            .iter()
-            .filter_map(|m| registry.mandate(*m))
+            .mandates()
+            .filter_map(|m| registry.mandate(m))
             .filter(|m| match self.scope.as_of {
                 Some(_) => self.scope.mandate_certainty(m.id).is_some(),
                 None => m.end.is_none(),
@@ -351,7 +350,7 @@ impl<'s, 'r> Builder<'s, 'r> {
             iri(assembly.id.into()),
             &["sijill:Assembly", "prov:Activity"],
         );
-        if let Some(name) = &assembly.name {
+        if let Some(name) = assembly.name() {
             labels(&mut node, name);
         }
         node.add(
@@ -369,10 +368,10 @@ impl<'s, 'r> Builder<'s, 'r> {
             Object::Iri(iri(assembly.body.into())),
         );
         dated(&mut node, &assembly.held_on);
-        if let Some(venue) = &assembly.venue {
+        if let Some(venue) = assembly.venue() {
             node.add("sijill:venue", literal(venue.text(), venue.lang()));
         }
-        for entry in assembly.attendance.iter() {
+        for entry in assembly.attendance().iter() {
             let mut attendance = Node::blank(&[]);
             attendance.add("sijill:attendee", Object::Iri(iri(entry.person.into())));
             attendance.add_opt(

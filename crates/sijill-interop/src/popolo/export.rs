@@ -344,11 +344,11 @@ impl<'s, 'r> Exporter<'s, 'r> {
     }
 
     fn event(&self, out: &mut Vec<u8>, assembly: &&'r Assembly) {
-        let name = assembly.name.as_ref();
-        let venue = assembly.venue.as_ref();
+        let name = assembly.name();
+        let venue = assembly.venue();
         let held = SplitDate::new(&assembly.held_on);
         let attendees = assembly
-            .attendance
+            .attendance()
             .iter()
             .filter_map(|a| Some((self.handles.get(a.person)?, a.capacity.as_ref())));
         let mut record = Object::begin(out);
@@ -433,13 +433,13 @@ impl<'s, 'r> Exporter<'s, 'r> {
                     prefetch(body);
                 }
                 assembly.resolutions.iter().for_each(|r| prefetch(&**r));
-                assembly.attendance.iter().for_each(|a| prefetch(&**a));
+                assembly.attendance().iter().for_each(prefetch);
             }
             _ => {
                 for resolution in assembly.resolutions.iter() {
                     touch_names(&resolution.title);
                 }
-                for attendee in assembly.attendance.iter() {
+                for attendee in assembly.attendance().iter() {
                     if let Some(person) = self.handles.get(attendee.person) {
                         prefetch(person);
                     }

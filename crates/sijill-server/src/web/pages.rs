@@ -416,8 +416,8 @@ pub async fn body(ctx: Ctx, Path(seg): Path<String>) -> Page {
         .posts
         .iter()
         .filter_map(|p| reg.post(PostId::from_uuid(p.post.id)))
-        .flat_map(|p| p.mandates.iter())
-        .filter_map(|m| reg.mandate(*m).map(|m| reg.mandate_view(m)))
+        .flat_map(|p| p.mandates())
+        .filter_map(|m| reg.mandate(m).map(|m| reg.mandate_view(m)))
         .collect();
     let l = ctx.lang;
     let k = ctx.keep();
@@ -742,9 +742,8 @@ pub async fn post(ctx: Ctx, Path(seg): Path<String>) -> Page {
         .ok_or_else(|| ctx.error(StatusCode::NOT_FOUND, seg.clone()))?;
     let l = ctx.lang;
     let views: Vec<MandateView> = p
-        .mandates
-        .iter()
-        .filter_map(|m| reg.mandate(*m))
+        .mandates()
+        .filter_map(|m| reg.mandate(m))
         .map(|m| reg.mandate_view(m))
         .collect();
     let rows: Vec<(&MandateView, Certainty)> =
