@@ -143,7 +143,6 @@ fn slot(hash: u64, depth: u32) -> usize {
     ((hash >> (depth * BITS_PER_LEVEL)) as usize) & (BRANCH_WIDTH - 1)
 }
 
-/// The leaf, copied first if a snapshot shares it.
 /// The entry of a leaf that a write owns (see [`Held`]).
 fn taken<K, V>(held: &mut Held<K, V>) -> &mut Entry<K, V> {
     held.as_mut()
@@ -166,6 +165,7 @@ fn leaf_of<K, V>(entries: Vec<Entry<K, V>>) -> Node<K, V> {
     Node::Leaf(entries.into_iter().map(Some).collect())
 }
 
+/// The leaf, copied first if a snapshot shares it.
 fn unique_leaf<T: Clone>(leaf: &mut Arc<[T]>) -> &mut [T] {
     if Arc::get_mut(leaf).is_none() {
         *leaf = leaf.iter().cloned().collect();

@@ -243,7 +243,9 @@ pub struct Resolution {
     pub vote: Vote,
 }
 
-#[derive(Clone, Debug)]
+/// Equal assemblies have equal representations: `details` is `None` whenever it would be
+/// empty (see [`Assembly::change_details`]), so the derived equality compares what they record.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Assembly {
     pub id: AssemblyId,
     pub handle: Handle,
@@ -319,36 +321,6 @@ impl Assembly {
         result
     }
 }
-
-impl PartialEq for Assembly {
-    fn eq(&self, other: &Assembly) -> bool {
-        let Assembly {
-            id,
-            handle,
-            body,
-            kind,
-            ordinal,
-            held_on,
-            resolutions,
-            history,
-            details: _compared_through_the_accessors,
-        } = self;
-        *id == other.id
-            && *handle == other.handle
-            && *body == other.body
-            && *kind == other.kind
-            && *ordinal == other.ordinal
-            && *held_on == other.held_on
-            && *resolutions == other.resolutions
-            && *history == other.history
-            && self.venue() == other.venue()
-            && self.name() == other.name()
-            && self.attendance() == other.attendance()
-            && self.mandates() == other.mandates()
-    }
-}
-
-impl Eq for Assembly {}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MandateEnd {

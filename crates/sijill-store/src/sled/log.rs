@@ -82,10 +82,9 @@ impl Trees {
         runs: &[CommandRun],
         head: Head,
     ) -> Result<(), StoreError> {
-        match self.write_if(sealed, runs, head, IfKnown::Overwrite)? {
-            Written::Yes => Ok(()),
-            Written::NoCommandKnown => unreachable!("an overwriting write writes"),
-        }
+        // An overwriting write never aborts for a known id: it always writes.
+        self.write_if(sealed, runs, head, IfKnown::Overwrite)
+            .map(drop)
     }
 
     /// As [`Trees::write`], but writes nothing and says so when `if_known` is
