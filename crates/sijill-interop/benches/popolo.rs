@@ -26,6 +26,11 @@ use sijill_interop::{plan_popolo_import, write_popolo, ExportOptions, ImportOpti
 /// neighbours on the shared cores).
 const RUNS: usize = 3;
 
+// The allocator the `sijill` binary uses (its `export` and `import` commands), so that the
+// figures, time and memory, are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let (name, scale) = match std::env::var("SIJILL_BENCH_SCALE").as_deref() {
         Ok("small") => ("small", sijill_synth::Scale::small()),

@@ -16,10 +16,14 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use sijill_domain::query::AsOf;
-use sijill_domain::{apply, decide, BodyId, Command, Context, Registry, SequentialIds};
-use sijill_synth::{decide_all, generate, Decided, Scale};
+use sijill_domain::{BodyId, Command, Registry};
+use sijill_synth::{decide_all, decide_in_place, generate, Decided, Scale};
 
 const SEED: u64 = 2016;
+
+// The allocator the `sijill` binary uses, so that the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 struct Fixture {
     batches: Vec<Vec<Command>>,
@@ -33,20 +37,6 @@ fn fixture() -> &'static Fixture {
         let decided = decide_all(&batches).unwrap_or_else(|error| panic!("{error}"));
         Fixture { batches, decided }
     })
-}
-
-fn decide_in_place(batches: &[Vec<Command>]) -> Registry {
-    let mut registry = Registry::new();
-    let mut ids = SequentialIds::new();
-    let mut context = Context::new(sijill_synth::first_recorded_at(), &mut ids);
-    for command in batches.iter().flatten() {
-        let events =
-            decide(&registry, command, &mut context).unwrap_or_else(|error| panic!("{error}"));
-        for event in &events {
-            apply(&mut registry, event);
-        }
-    }
-    registry
 }
 
 fn decide_apply(c: &mut Criterion) {

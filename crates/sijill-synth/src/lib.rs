@@ -201,6 +201,23 @@ pub fn decide_all<B: AsRef<[Command]>>(
     })
 }
 
+/// Decides and applies every command on one registry, without the per-batch clone that
+/// `decide_batch` makes (so without all-or-nothing batches): the domain's own cost, which the
+/// benches time. Panics on a refused command: the generator's commands all decide.
+pub fn decide_in_place(batches: &[Vec<Command>]) -> Registry {
+    let mut registry = Registry::new();
+    let mut ids = SequentialIds::new();
+    let mut context = Context::new(first_recorded_at(), &mut ids);
+    for command in batches.iter().flatten() {
+        let events = sijill_domain::decide(&registry, command, &mut context)
+            .unwrap_or_else(|error| panic!("{error}"));
+        for event in &events {
+            sijill_domain::apply(&mut registry, event);
+        }
+    }
+    registry
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
