@@ -70,6 +70,31 @@ impl Hasher for KeyHasher {
 }
 
 pub(crate) use crate::keymap::KeyMap;
+use crate::keymap::{HasKey, ValueOnlyEntry};
+
+/// A map of entities by id: each entity holds its own id, so an entry stores the `Arc` alone
+/// (see `ValueOnlyEntry`).
+pub(crate) type EntityMap<Id, T> = KeyMap<Id, Arc<T>, ValueOnlyEntry<Arc<T>>>;
+
+macro_rules! keyed_by_id {
+    ($($entity:ident: $id:ident),*) => {$(
+        impl HasKey for $entity {
+            type Key = $id;
+            fn key(&self) -> &$id {
+                &self.id
+            }
+        }
+    )*};
+}
+
+keyed_by_id!(
+    Area: AreaId,
+    Person: PersonId,
+    Body: BodyId,
+    Post: PostId,
+    Assembly: AssemblyId,
+    Mandate: MandateId
+);
 
 /// Log positions in an entity's history, stored in 32 bits: four bytes a position instead of
 /// eight, across millions of them. A log never reaches [`HISTORY_POSITION_MAX`] events (it
@@ -482,12 +507,12 @@ impl IndexedNames for IndexedName {
 pub struct Registry {
     pub(crate) position: u64,
     pub(crate) handles: KeyMap<Handle, EntityId>,
-    pub(crate) areas: KeyMap<AreaId, Arc<Area>>,
-    pub(crate) people: KeyMap<PersonId, Arc<Person>>,
-    pub(crate) bodies: KeyMap<BodyId, Arc<Body>>,
-    pub(crate) posts: KeyMap<PostId, Arc<Post>>,
-    pub(crate) assemblies: KeyMap<AssemblyId, Arc<Assembly>>,
-    pub(crate) mandates: KeyMap<MandateId, Arc<Mandate>>,
+    pub(crate) areas: EntityMap<AreaId, Area>,
+    pub(crate) people: EntityMap<PersonId, Person>,
+    pub(crate) bodies: EntityMap<BodyId, Body>,
+    pub(crate) posts: EntityMap<PostId, Post>,
+    pub(crate) assemblies: EntityMap<AssemblyId, Assembly>,
+    pub(crate) mandates: EntityMap<MandateId, Mandate>,
     /// The histories of retracted entities, which outlive them for the audit trail.
     pub(crate) tombstones: KeyMap<EntityId, History>,
     /// `log[p - 1]` is what position `p` did.
