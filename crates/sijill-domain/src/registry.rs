@@ -101,7 +101,7 @@ keyed_by_id!(
 /// would take terabytes of store); `apply` asserts it in debug builds.
 pub type History = IdList<u32>;
 
-/// The highest log position an entity's [`History`] can hold.
+/// The highest log position an entity's [`History`] (or a [`MandateEnd`]) can hold.
 pub const HISTORY_POSITION_MAX: u64 = u32::MAX as u64;
 
 /// `position` as a [`History`] stores it.
@@ -351,8 +351,21 @@ impl Assembly {
 pub struct MandateEnd {
     pub on: EdtfDate,
     pub reason: EndReason,
-    pub position: u64,
+    /// In 32 bits as in a [`History`]: 8 bytes less in every mandate (see
+    /// [`MandateEnd::position`]).
+    pub(crate) position: u32,
 }
+
+impl MandateEnd {
+    /// The log position of the event that ended the mandate.
+    pub fn position(&self) -> u64 {
+        u64::from(self.position)
+    }
+}
+
+// Two mandates in three end: a 64-bit position would make the struct 32 bytes, and
+// `Mandate` 8 bytes longer.
+const _: () = assert!(std::mem::size_of::<MandateEnd>() == 24);
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mandate {
