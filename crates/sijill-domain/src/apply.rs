@@ -398,7 +398,7 @@ fn mandate_ended(registry: &mut Registry, e: &MandateEnded, position: u64) -> Ef
         Arc::make_mut(mandate).end = Some(MandateEnd {
             on: e.on,
             reason: e.reason,
-            position,
+            position: crate::registry::history_position(position),
         });
     }
     refresh_slot(registry, e.mandate);

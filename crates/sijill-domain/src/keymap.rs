@@ -14,8 +14,12 @@
 //!
 //! Each entry keeps 32 bits of its key's hash, and leaves are sorted by them: a lookup
 //! compares integers and reads a key only when they are equal, which for a handle saves a
-//! cache miss per comparison (its text is behind a pointer). The 4 bytes fit in the padding
-//! of a handle entry and add 8 bytes to an id entry.
+//! cache miss per comparison (its text is behind a pointer). How an entry holds its key is
+//! the map's third parameter (see [`LeafEntry`]): by default beside the value
+//! ([`KeyValueEntry`]; the 4 bytes of hash fit in the padding of a handle entry), while an
+//! entity map's entry is the hash and the entity's `Arc` alone ([`ValueOnlyEntry`], 16 bytes
+//! instead of 32): the entity holds its own id, and a lookup reads it through the `Arc` only
+//! when the hash bits are equal, where the caller was about to read the entity anyway.
 //!
 //! Iteration order is the trie's (hash nibbles, then key order within a leaf): stable for
 //! the same keys, unrelated to insertion order.
@@ -23,6 +27,7 @@
 use std::borrow::Borrow;
 use std::fmt;
 use std::hash::{BuildHasher, BuildHasherDefault, Hash};
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use crate::registry::KeyHasher;
@@ -31,73 +36,179 @@ use crate::registry::KeyHasher;
 /// down to the last level). Also the most a write copies in a leaf shared with a snapshot.
 pub const LEAF_LEN_MAX: usize = 32;
 
-/// Hash bits consumed per level: 16-way branches.
+/// Hash bits consumed per level: 32-way branches.
 const BITS_PER_LEVEL: u32 = 5;
 const BRANCH_WIDTH: usize = 1 << BITS_PER_LEVEL;
 /// Below this depth the hash has no bits left; leaves there hold every colliding key.
 const DEPTH_MAX: u32 = u64::BITS / BITS_PER_LEVEL;
 
-/// A persistent map from ids or handles to values; cloning is O(1).
-pub struct KeyMap<K, V> {
-    root: Node<K, V>,
+/// A persistent map from ids or handles to values; cloning is O(1). `E` is how a leaf
+/// stores an entry (see [`LeafEntry`]); it changes the map's size, not its behaviour.
+pub struct KeyMap<K, V, E = KeyValueEntry<K, V>> {
+    root: Node<E>,
     len: usize,
+    /// The keys and values are the entries' (`fn` keeps `K` and `V` from deciding whether
+    /// the map is `Send` or `Sync`: the entries do).
+    entries: PhantomData<fn() -> (K, V)>,
 }
 
-enum Node<K, V> {
+/// What a leaf stores for one entry: the high half of its key's hash (the trie's levels use
+/// the low half first), and its key and value.
+pub trait LeafEntry: Clone {
+    type Key;
+    type Value;
+
+    fn new(hash: u32, key: Self::Key, value: Self::Value) -> Self;
+    fn hash(&self) -> u32;
+    fn key(&self) -> &Self::Key;
+    fn value(&self) -> &Self::Value;
+    fn value_mut(&mut self) -> &mut Self::Value;
+    fn into_value(self) -> Self::Value;
+    /// Whether `key` may be stored with `value` (a value that holds its own key must hold
+    /// this one): for a reader of outside data (a snapshot) to refuse what [`LeafEntry::new`]
+    /// would store wrongly.
+    fn fits(key: &Self::Key, value: &Self::Value) -> bool;
+}
+
+/// The key beside its value: for keys that are not part of the value.
+#[derive(Clone)]
+pub struct KeyValueEntry<K, V> {
+    hash: u32,
+    key: K,
+    value: V,
+}
+
+impl<K: Clone, V: Clone> LeafEntry for KeyValueEntry<K, V> {
+    type Key = K;
+    type Value = V;
+
+    fn new(hash: u32, key: K, value: V) -> Self {
+        KeyValueEntry { hash, key, value }
+    }
+    fn hash(&self) -> u32 {
+        self.hash
+    }
+    fn key(&self) -> &K {
+        &self.key
+    }
+    fn value(&self) -> &V {
+        &self.value
+    }
+    fn value_mut(&mut self) -> &mut V {
+        &mut self.value
+    }
+    fn into_value(self) -> V {
+        self.value
+    }
+    fn fits(_: &K, _: &V) -> bool {
+        true
+    }
+}
+
+/// A value that holds its own key (an entity behind an `Arc`, which holds its id).
+pub trait HasKey {
+    type Key;
+    fn key(&self) -> &Self::Key;
+}
+
+impl<T: HasKey> HasKey for Arc<T> {
+    type Key = T::Key;
+    fn key(&self) -> &T::Key {
+        (**self).key()
+    }
+}
+
+/// The value alone, its key read from it: for values that hold their key, which would
+/// otherwise be stored twice. [`KeyMap::get_mut`] hands the value out mutably, so whoever
+/// changes it must not change its key (an entity's id is fixed when it is created).
+#[derive(Clone)]
+pub struct ValueOnlyEntry<V> {
+    hash: u32,
+    value: V,
+}
+
+impl<V: HasKey + Clone> LeafEntry for ValueOnlyEntry<V>
+where
+    V::Key: PartialEq,
+{
+    type Key = V::Key;
+    type Value = V;
+
+    fn new(hash: u32, key: V::Key, value: V) -> Self {
+        debug_assert!(
+            Self::fits(&key, &value),
+            "a value stored under another key than its own"
+        );
+        ValueOnlyEntry { hash, value }
+    }
+    fn hash(&self) -> u32 {
+        self.hash
+    }
+    fn key(&self) -> &V::Key {
+        self.value.key()
+    }
+    fn value(&self) -> &V {
+        &self.value
+    }
+    fn value_mut(&mut self) -> &mut V {
+        &mut self.value
+    }
+    fn into_value(self) -> V {
+        self.value
+    }
+    fn fits(key: &V::Key, value: &V) -> bool {
+        value.key() == key
+    }
+}
+
+enum Node<E> {
     Empty,
     /// Sorted by hash, then key; never empty.
-    Leaf(Arc<[Held<K, V>]>),
-    Branch(Arc<[Node<K, V>; BRANCH_WIDTH]>),
+    Leaf(Arc<[Held<E>]>),
+    Branch(Arc<[Node<E>; BRANCH_WIDTH]>),
 }
 
 /// An entry as a leaf holds it: always `Some`, except while a write that owns the leaf moves
 /// its entries into a longer or shorter one (an `Arc`'s slice cannot give its items up, but
 /// an `Option` in it can). The `Option` costs nothing: keys and values here are ids, handles
 /// or `Arc`s, whose niche holds the `None`.
-type Held<K, V> = Option<Entry<K, V>>;
+type Held<E> = Option<E>;
 
 // The registry's maps hold ids, handles and `Arc`s: `Held` must cost them nothing.
 const _: () = assert!(
-    std::mem::size_of::<Held<crate::ids::MandateId, Arc<()>>>()
-        == std::mem::size_of::<Entry<crate::ids::MandateId, Arc<()>>>()
+    std::mem::size_of::<Held<KeyValueEntry<crate::ids::MandateId, Arc<()>>>>()
+        == std::mem::size_of::<KeyValueEntry<crate::ids::MandateId, Arc<()>>>()
 );
 const _: () = assert!(
-    std::mem::size_of::<Held<crate::ids::Handle, crate::ids::EntityId>>()
-        == std::mem::size_of::<Entry<crate::ids::Handle, crate::ids::EntityId>>()
+    std::mem::size_of::<Held<KeyValueEntry<crate::ids::Handle, crate::ids::EntityId>>>()
+        == std::mem::size_of::<KeyValueEntry<crate::ids::Handle, crate::ids::EntityId>>()
 );
+// An entity map's entry: the hash and the `Arc`, half a key-beside-value entry's 32 bytes.
+const _: () = assert!(std::mem::size_of::<Held<ValueOnlyEntry<Arc<()>>>>() == 16);
 
 /// The entry a leaf holds (see [`Held`]).
-fn held<K, V>(held: &Held<K, V>) -> &Entry<K, V> {
+fn held<E>(held: &Held<E>) -> &E {
     held.as_ref()
         .unwrap_or_else(|| unreachable!("a leaf's entries are taken only by a write that owns it"))
 }
 
-#[derive(Clone)]
-struct Entry<K, V> {
-    /// The high half of the key's hash (the trie's levels use the low half first).
-    hash: u32,
-    key: K,
-    value: V,
-}
-
 /// Where `key` is or would be in a leaf.
-fn find<K: Borrow<Q>, V, Q: Ord + ?Sized>(
-    leaf: &[Held<K, V>],
-    hash: u64,
-    key: &Q,
-) -> Result<usize, usize> {
+fn find<E: LeafEntry, Q: Ord + ?Sized>(leaf: &[Held<E>], hash: u64, key: &Q) -> Result<usize, usize>
+where
+    E::Key: Borrow<Q>,
+{
     let high = (hash >> 32) as u32;
     // A forward scan, not a binary search: leaves are short, and reading them in order lets
     // the prefetcher run ahead where a binary search would miss the cache at every probe.
     let start = leaf
         .iter()
-        .position(|e| held(e).hash >= high)
+        .position(|e| held(e).hash() >= high)
         .unwrap_or(leaf.len());
     for (at, e) in leaf[start..].iter().map(held).enumerate() {
-        if e.hash != high {
+        if e.hash() != high {
             return Err(start + at);
         }
-        match e.key.borrow().cmp(key) {
+        match e.key().borrow().cmp(key) {
             std::cmp::Ordering::Less => {}
             std::cmp::Ordering::Equal => return Ok(start + at),
             std::cmp::Ordering::Greater => return Err(start + at),
@@ -106,7 +217,7 @@ fn find<K: Borrow<Q>, V, Q: Ord + ?Sized>(
     Err(leaf.len())
 }
 
-impl<K, V> Clone for Node<K, V> {
+impl<E> Clone for Node<E> {
     fn clone(&self) -> Self {
         match self {
             Node::Empty => Node::Empty,
@@ -116,20 +227,22 @@ impl<K, V> Clone for Node<K, V> {
     }
 }
 
-impl<K, V> Clone for KeyMap<K, V> {
+impl<K, V, E> Clone for KeyMap<K, V, E> {
     fn clone(&self) -> Self {
         KeyMap {
             root: self.root.clone(),
             len: self.len,
+            entries: PhantomData,
         }
     }
 }
 
-impl<K, V> Default for KeyMap<K, V> {
+impl<K, V, E> Default for KeyMap<K, V, E> {
     fn default() -> Self {
         KeyMap {
             root: Node::Empty,
             len: 0,
+            entries: PhantomData,
         }
     }
 }
@@ -144,14 +257,14 @@ fn slot(hash: u64, depth: u32) -> usize {
 }
 
 /// The entry of a leaf that a write owns (see [`Held`]).
-fn taken<K, V>(held: &mut Held<K, V>) -> &mut Entry<K, V> {
+fn taken<E>(held: &mut Held<E>) -> &mut E {
     held.as_mut()
         .unwrap_or_else(|| unreachable!("a leaf's entries are taken only by a write that owns it"))
 }
 
 /// The leaf's entries, with room for `more`: moved out if no snapshot shares the leaf (which
 /// leaves it empty, to be replaced), cloned otherwise.
-fn entries_of<K: Clone, V: Clone>(leaf: &mut Arc<[Held<K, V>]>, more: usize) -> Vec<Entry<K, V>> {
+fn entries_of<E: Clone>(leaf: &mut Arc<[Held<E>]>, more: usize) -> Vec<E> {
     let mut entries = Vec::with_capacity(leaf.len() + more);
     match Arc::get_mut(leaf) {
         Some(owned) => entries.extend(owned.iter_mut().filter_map(Option::take)),
@@ -161,7 +274,7 @@ fn entries_of<K: Clone, V: Clone>(leaf: &mut Arc<[Held<K, V>]>, more: usize) -> 
 }
 
 /// A leaf of exactly these entries.
-fn leaf_of<K, V>(entries: Vec<Entry<K, V>>) -> Node<K, V> {
+fn leaf_of<E>(entries: Vec<E>) -> Node<E> {
     Node::Leaf(entries.into_iter().map(Some).collect())
 }
 
@@ -173,7 +286,12 @@ fn unique_leaf<T: Clone>(leaf: &mut Arc<[T]>) -> &mut [T] {
     Arc::get_mut(leaf).unwrap_or_else(|| unreachable!("a fresh Arc is unique"))
 }
 
-impl<K: Clone + Ord + Hash, V: Clone> KeyMap<K, V> {
+impl<K, V, E> KeyMap<K, V, E>
+where
+    K: Clone + Ord + Hash,
+    V: Clone,
+    E: LeafEntry<Key = K, Value = V>,
+{
     pub fn len(&self) -> usize {
         self.len
     }
@@ -195,7 +313,7 @@ impl<K: Clone + Ord + Hash, V: Clone> KeyMap<K, V> {
                 Node::Empty => return None,
                 Node::Leaf(leaf) => {
                     let at = find(leaf, hash, key).ok()?;
-                    return Some(&held(&leaf[at]).value);
+                    return Some(held(&leaf[at]).value());
                 }
                 Node::Branch(branch) => {
                     node = &branch[slot(hash, depth)];
@@ -213,7 +331,8 @@ impl<K: Clone + Ord + Hash, V: Clone> KeyMap<K, V> {
         self.get(key).is_some()
     }
 
-    /// The value, made unique first (with the path to it) if a snapshot shares it.
+    /// The value, made unique first (with the path to it) if a snapshot shares it. With a
+    /// [`ValueOnlyEntry`], the value must keep its key.
     pub fn get_mut<Q>(&mut self, key: &Q) -> Option<&mut V>
     where
         K: Borrow<Q>,
@@ -229,7 +348,7 @@ impl<K: Clone + Ord + Hash, V: Clone> KeyMap<K, V> {
                 Node::Empty => return None,
                 Node::Leaf(leaf) => {
                     let at = find(leaf, hash, key).ok()?;
-                    return Some(&mut taken(&mut unique_leaf(leaf)[at]).value);
+                    return Some(taken(&mut unique_leaf(leaf)[at]).value_mut());
                 }
                 Node::Branch(branch) => {
                     node = &mut Arc::make_mut(branch)[slot(hash, depth)];
@@ -239,7 +358,8 @@ impl<K: Clone + Ord + Hash, V: Clone> KeyMap<K, V> {
         }
     }
 
-    /// Inserts or replaces; returns the value replaced.
+    /// Inserts or replaces; returns the value replaced. With a [`ValueOnlyEntry`], `key`
+    /// must be the value's own.
     pub fn insert(&mut self, key: K, value: V) -> Option<V> {
         let hash = hash_of(&key);
         let replaced = insert_into(&mut self.root, hash, 0, key, value);
@@ -269,29 +389,21 @@ impl<K: Clone + Ord + Hash, V: Clone> KeyMap<K, V> {
     /// allocated once, where inserting one entry at a time would rebuild it at every entry.
     /// A later entry replaces an earlier one with the same key, as an insert would; the
     /// trie has the shape inserts would give it.
-    pub fn from_entries(entries: Vec<(K, V)>) -> KeyMap<K, V> {
-        let mut hashed: Vec<(u64, Entry<K, V>)> = entries
+    pub fn from_entries(entries: Vec<(K, V)>) -> KeyMap<K, V, E> {
+        let mut hashed: Vec<(u64, E)> = entries
             .into_iter()
             .map(|(key, value)| {
                 let hash = hash_of(&key);
-                let high = (hash >> 32) as u32;
-                (
-                    hash,
-                    Entry {
-                        hash: high,
-                        key,
-                        value,
-                    },
-                )
+                (hash, E::new((hash >> 32) as u32, key, value))
             })
             .collect();
         // Stable: of equal keys, the last given stays last, and is the one kept.
-        hashed.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.key.cmp(&b.1.key)));
-        let mut unique: Vec<(u64, Entry<K, V>)> = Vec::with_capacity(hashed.len());
+        hashed.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.key().cmp(b.1.key())));
+        let mut unique: Vec<(u64, E)> = Vec::with_capacity(hashed.len());
         for entry in hashed {
             if unique
                 .last()
-                .is_some_and(|last| last.0 == entry.0 && last.1.key == entry.1.key)
+                .is_some_and(|last| last.0 == entry.0 && last.1.key() == entry.1.key())
             {
                 unique.pop();
             }
@@ -301,11 +413,12 @@ impl<K: Clone + Ord + Hash, V: Clone> KeyMap<K, V> {
         KeyMap {
             root: build(unique, 0),
             len,
+            entries: PhantomData,
         }
     }
 
     /// Entries in trie order (see the module docs).
-    pub fn iter(&self) -> Iter<'_, K, V> {
+    pub fn iter(&self) -> Iter<'_, E> {
         Iter {
             stack: vec![std::slice::from_ref(&self.root).iter()],
             leaf: [].iter(),
@@ -317,17 +430,20 @@ impl<K: Clone + Ord + Hash, V: Clone> KeyMap<K, V> {
     }
 }
 
-fn insert_into<K: Clone + Ord + Hash, V: Clone>(
-    node: &mut Node<K, V>,
+fn insert_into<E>(
+    node: &mut Node<E>,
     hash: u64,
     depth: u32,
-    key: K,
-    value: V,
-) -> Option<V> {
+    key: E::Key,
+    value: E::Value,
+) -> Option<E::Value>
+where
+    E: LeafEntry,
+    E::Key: Ord + Hash,
+{
     match node {
         Node::Empty => {
-            let hash = (hash >> 32) as u32;
-            *node = Node::Leaf(Arc::new([Some(Entry { hash, key, value })]));
+            *node = Node::Leaf(Arc::new([Some(E::new((hash >> 32) as u32, key, value))]));
             None
         }
         Node::Branch(branch) => {
@@ -335,15 +451,18 @@ fn insert_into<K: Clone + Ord + Hash, V: Clone>(
             insert_into(child, hash, depth + 1, key, value)
         }
         Node::Leaf(leaf) => match find(leaf, hash, &key) {
-            Ok(at) => Some(std::mem::replace(
-                &mut taken(&mut unique_leaf(leaf)[at]).value,
-                value,
-            )),
+            Ok(at) => {
+                debug_assert!(
+                    E::fits(&key, &value),
+                    "a value stored under another key than its own"
+                );
+                let entry = taken(&mut unique_leaf(leaf)[at]);
+                Some(std::mem::replace(entry.value_mut(), value))
+            }
             Err(at) => {
                 // A new leaf one entry longer: leaves stay exactly as long as they need to be.
-                let hash = (hash >> 32) as u32;
                 let mut entries = entries_of(leaf, 1);
-                entries.insert(at, Entry { hash, key, value });
+                entries.insert(at, E::new((hash >> 32) as u32, key, value));
                 *node = if entries.len() > LEAF_LEN_MAX && depth < DEPTH_MAX {
                     split(entries, depth)
                 } else {
@@ -357,16 +476,20 @@ fn insert_into<K: Clone + Ord + Hash, V: Clone>(
 
 /// The node at `depth` holding `entries` (full hashes beside them, keys distinct): a leaf
 /// unless they are more than a leaf holds, as inserts would leave it.
-fn build<K: Ord, V>(entries: Vec<(u64, Entry<K, V>)>, depth: u32) -> Node<K, V> {
+fn build<E>(entries: Vec<(u64, E)>, depth: u32) -> Node<E>
+where
+    E: LeafEntry,
+    E::Key: Ord,
+{
     if entries.is_empty() {
         return Node::Empty;
     }
     if entries.len() <= LEAF_LEN_MAX || depth >= DEPTH_MAX {
-        let mut entries: Vec<Entry<K, V>> = entries.into_iter().map(|(_, e)| e).collect();
-        entries.sort_by(|a, b| a.hash.cmp(&b.hash).then_with(|| a.key.cmp(&b.key)));
+        let mut entries: Vec<E> = entries.into_iter().map(|(_, e)| e).collect();
+        entries.sort_by(|a, b| a.hash().cmp(&b.hash()).then_with(|| a.key().cmp(b.key())));
         return leaf_of(entries);
     }
-    let mut parts: [Vec<(u64, Entry<K, V>)>; BRANCH_WIDTH] = Default::default();
+    let mut parts: [Vec<(u64, E)>; BRANCH_WIDTH] = Default::default();
     for entry in entries {
         parts[slot(entry.0, depth)].push(entry);
     }
@@ -374,10 +497,14 @@ fn build<K: Ord, V>(entries: Vec<(u64, Entry<K, V>)>, depth: u32) -> Node<K, V> 
 }
 
 /// A branch holding `entries` (sorted) by their hash nibble at `depth`.
-fn split<K: Clone + Ord + Hash, V: Clone>(entries: Vec<Entry<K, V>>, depth: u32) -> Node<K, V> {
-    let mut parts: [Vec<Entry<K, V>>; BRANCH_WIDTH] = Default::default();
+fn split<E>(entries: Vec<E>, depth: u32) -> Node<E>
+where
+    E: LeafEntry,
+    E::Key: Hash,
+{
+    let mut parts: [Vec<E>; BRANCH_WIDTH] = Default::default();
     for entry in entries {
-        parts[slot(hash_of(&entry.key), depth)].push(entry);
+        parts[slot(hash_of(entry.key()), depth)].push(entry);
     }
     let children = parts.map(|part| match part.len() {
         0 => Node::Empty,
@@ -387,11 +514,11 @@ fn split<K: Clone + Ord + Hash, V: Clone>(entries: Vec<Entry<K, V>>, depth: u32)
     Node::Branch(Arc::new(children))
 }
 
-fn remove_from<K, V, Q>(node: &mut Node<K, V>, hash: u64, depth: u32, key: &Q) -> Option<V>
+fn remove_from<E, Q>(node: &mut Node<E>, hash: u64, depth: u32, key: &Q) -> Option<E::Value>
 where
-    K: Clone + Ord + Hash + Borrow<Q>,
-    V: Clone,
-    Q: Ord + Hash + ?Sized,
+    E: LeafEntry,
+    E::Key: Borrow<Q>,
+    Q: Ord + ?Sized,
 {
     match node {
         Node::Empty => None,
@@ -402,7 +529,7 @@ where
         Node::Leaf(leaf) => {
             let at = find(leaf, hash, key).ok()?;
             let mut entries = entries_of(leaf, 0);
-            let removed = entries.remove(at).value;
+            let removed = entries.remove(at).into_value();
             // Branches are not merged back: removals come only from retractions.
             *node = if entries.is_empty() {
                 Node::Empty
@@ -415,19 +542,19 @@ where
 }
 
 /// Entries of a [`KeyMap`], in trie order.
-pub struct Iter<'a, K, V> {
+pub struct Iter<'a, E> {
     /// The nodes still to visit, one slice per level.
-    stack: Vec<std::slice::Iter<'a, Node<K, V>>>,
-    leaf: std::slice::Iter<'a, Held<K, V>>,
+    stack: Vec<std::slice::Iter<'a, Node<E>>>,
+    leaf: std::slice::Iter<'a, Held<E>>,
 }
 
-impl<'a, K, V> Iterator for Iter<'a, K, V> {
-    type Item = (&'a K, &'a V);
+impl<'a, E: LeafEntry> Iterator for Iter<'a, E> {
+    type Item = (&'a E::Key, &'a E::Value);
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             if let Some(entry) = self.leaf.next().map(held) {
-                return Some((&entry.key, &entry.value));
+                return Some((entry.key(), entry.value()));
             }
             let level = self.stack.last_mut()?;
             match level.next() {
@@ -442,21 +569,42 @@ impl<'a, K, V> Iterator for Iter<'a, K, V> {
     }
 }
 
-impl<K: Clone + Ord + Hash + fmt::Debug, V: Clone + fmt::Debug> fmt::Debug for KeyMap<K, V> {
+impl<K, V, E> fmt::Debug for KeyMap<K, V, E>
+where
+    K: Clone + Ord + Hash + fmt::Debug,
+    V: Clone + fmt::Debug,
+    E: LeafEntry<Key = K, Value = V>,
+{
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map().entries(self.iter()).finish()
     }
 }
 
-impl<K: Clone + Ord + Hash, V: Clone + PartialEq> PartialEq for KeyMap<K, V> {
+impl<K, V, E> PartialEq for KeyMap<K, V, E>
+where
+    K: Clone + Ord + Hash,
+    V: Clone + PartialEq,
+    E: LeafEntry<Key = K, Value = V>,
+{
     fn eq(&self, other: &Self) -> bool {
         self.len == other.len && self.iter().all(|(k, v)| other.get(k) == Some(v))
     }
 }
 
-impl<K: Clone + Ord + Hash, V: Clone + Eq> Eq for KeyMap<K, V> {}
+impl<K, V, E> Eq for KeyMap<K, V, E>
+where
+    K: Clone + Ord + Hash,
+    V: Clone + Eq,
+    E: LeafEntry<Key = K, Value = V>,
+{
+}
 
-impl<K: Clone + Ord + Hash, V: Clone> FromIterator<(K, V)> for KeyMap<K, V> {
+impl<K, V, E> FromIterator<(K, V)> for KeyMap<K, V, E>
+where
+    K: Clone + Ord + Hash,
+    V: Clone,
+    E: LeafEntry<Key = K, Value = V>,
+{
     fn from_iter<I: IntoIterator<Item = (K, V)>>(entries: I) -> Self {
         let mut map = KeyMap::default();
         for (key, value) in entries {
@@ -466,23 +614,30 @@ impl<K: Clone + Ord + Hash, V: Clone> FromIterator<(K, V)> for KeyMap<K, V> {
     }
 }
 
-impl<K, V> serde::Serialize for KeyMap<K, V>
+impl<K, V, E> serde::Serialize for KeyMap<K, V, E>
 where
     K: Clone + Ord + Hash + serde::Serialize,
     V: Clone + serde::Serialize,
+    E: LeafEntry<Key = K, Value = V>,
 {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_map(self.iter())
     }
 }
 
-impl<'de, K, V> serde::Deserialize<'de> for KeyMap<K, V>
+impl<'de, K, V, E> serde::Deserialize<'de> for KeyMap<K, V, E>
 where
     K: Clone + Ord + Hash + serde::Deserialize<'de>,
     V: Clone + serde::Deserialize<'de>,
+    E: LeafEntry<Key = K, Value = V>,
 {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let entries = std::collections::BTreeMap::<K, V>::deserialize(deserializer)?;
+        if entries.iter().any(|(key, value)| !E::fits(key, value)) {
+            return Err(serde::de::Error::custom(
+                "a value under another key than its own",
+            ));
+        }
         Ok(entries.into_iter().collect())
     }
 }
@@ -525,6 +680,106 @@ mod tests {
         );
         assert_eq!((snapshot.get(&5), snapshot.get(&6)), (Some(&5), Some(&6)));
         assert_eq!((snapshot.len(), snapshot.get(&1_000)), (1_000, None));
+    }
+
+    /// A value that holds its own key, as entities do.
+    #[derive(Clone, PartialEq, Eq, Debug)]
+    struct Thing<K> {
+        id: K,
+        count: u32,
+    }
+
+    impl<K> HasKey for Thing<K> {
+        type Key = K;
+        fn key(&self) -> &K {
+            &self.id
+        }
+    }
+
+    type Things<K> = KeyMap<K, Arc<Thing<K>>, ValueOnlyEntry<Arc<Thing<K>>>>;
+
+    fn thing<K>(id: K, count: u32) -> Arc<Thing<K>> {
+        Arc::new(Thing { id, count })
+    }
+
+    /// A map storing values alone behaves as one storing keys beside them: with keys of
+    /// distinct hashes, and with keys whose hashes are all equal (so that every lookup
+    /// reads keys through the values).
+    #[test]
+    fn values_holding_their_keys() {
+        fn check<K: Clone + Ord + Hash + fmt::Debug>(key: impl Fn(u32) -> K) {
+            let mut map: Things<K> = (0..1_000).map(|i| (key(i), thing(key(i), i))).collect();
+            assert_eq!(map.len(), 1_000);
+            let snapshot = map.clone();
+
+            let replaced = map.insert(key(7), thing(key(7), 70));
+            assert_eq!(replaced.map(|t| t.count), Some(7));
+            assert_eq!(map.insert(key(1_000), thing(key(1_000), 1)), None);
+            Arc::make_mut(map.get_mut(&key(8)).expect("present")).count = 80;
+            assert_eq!(map.get_mut(&key(2_000)), None);
+            assert_eq!(map.remove(&key(9)).map(|t| t.count), Some(9));
+            assert_eq!(map.remove(&key(9)), None);
+
+            assert_eq!(map.len(), 1_000);
+            assert_eq!(map.get(&key(7)).map(|t| t.count), Some(70));
+            assert_eq!(map.get(&key(8)).map(|t| t.count), Some(80));
+            assert_eq!(map.get(&key(9)), None);
+            assert_eq!(map.get(&key(1_000)).map(|t| t.count), Some(1));
+            assert_eq!(map.get(&key(3_000)), None);
+            let mut expected: Vec<(K, u32)> = (0..=1_000)
+                .filter(|i| *i != 9)
+                .map(|i| {
+                    (
+                        key(i),
+                        [(7, 70), (8, 80), (1_000, 1)]
+                            .into_iter()
+                            .find(|(at, _)| *at == i)
+                            .map_or(i, |(_, c)| c),
+                    )
+                })
+                .collect();
+            expected.sort();
+            let mut entries: Vec<(K, u32)> = map
+                .iter()
+                .map(|(k, t)| {
+                    assert_eq!(*k, t.id, "a key is its value's");
+                    (k.clone(), t.count)
+                })
+                .collect();
+            entries.sort();
+            assert_eq!(entries, expected);
+
+            // The clone taken before the writes still has what it had.
+            assert_eq!(snapshot.len(), 1_000);
+            assert!((0..1_000).all(|i| snapshot.get(&key(i)).map(|t| t.count) == Some(i)));
+            assert_eq!(snapshot.get(&key(1_000)), None);
+
+            // Built in one pass: the same entries, in the same order, a later one winning.
+            let given: Vec<(K, Arc<Thing<K>>)> = map
+                .iter()
+                .map(|(k, t)| (k.clone(), t.clone()))
+                .chain([(key(7), thing(key(7), 700))])
+                .collect();
+            let built = Things::from_entries(given);
+            let order = |map: &Things<K>| {
+                map.iter()
+                    .map(|(k, t)| (k.clone(), t.count))
+                    .collect::<Vec<_>>()
+            };
+            map.insert(key(7), thing(key(7), 700));
+            assert_eq!(order(&built), order(&map));
+            assert!(built == map);
+        }
+        check(u64::from);
+        check(Colliding);
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "another key")]
+    fn a_value_under_another_key_is_refused() {
+        let mut map: Things<u64> = KeyMap::default();
+        map.insert(1, thing(2, 0));
     }
 
     proptest::proptest! {

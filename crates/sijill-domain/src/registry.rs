@@ -70,13 +70,38 @@ impl Hasher for KeyHasher {
 }
 
 pub(crate) use crate::keymap::KeyMap;
+use crate::keymap::{HasKey, ValueOnlyEntry};
+
+/// A map of entities by id: each entity holds its own id, so an entry stores the `Arc` alone
+/// (see `ValueOnlyEntry`).
+pub(crate) type EntityMap<Id, T> = KeyMap<Id, Arc<T>, ValueOnlyEntry<Arc<T>>>;
+
+macro_rules! keyed_by_id {
+    ($($entity:ident: $id:ident),*) => {$(
+        impl HasKey for $entity {
+            type Key = $id;
+            fn key(&self) -> &$id {
+                &self.id
+            }
+        }
+    )*};
+}
+
+keyed_by_id!(
+    Area: AreaId,
+    Person: PersonId,
+    Body: BodyId,
+    Post: PostId,
+    Assembly: AssemblyId,
+    Mandate: MandateId
+);
 
 /// Log positions in an entity's history, stored in 32 bits: four bytes a position instead of
 /// eight, across millions of them. A log never reaches [`HISTORY_POSITION_MAX`] events (it
 /// would take terabytes of store); `apply` asserts it in debug builds.
 pub type History = IdList<u32>;
 
-/// The highest log position an entity's [`History`] can hold.
+/// The highest log position an entity's [`History`] (or a [`MandateEnd`]) can hold.
 pub const HISTORY_POSITION_MAX: u64 = u32::MAX as u64;
 
 /// `position` as a [`History`] stores it.
@@ -326,8 +351,21 @@ impl Assembly {
 pub struct MandateEnd {
     pub on: EdtfDate,
     pub reason: EndReason,
-    pub position: u64,
+    /// In 32 bits as in a [`History`]: 8 bytes less in every mandate (see
+    /// [`MandateEnd::position`]).
+    pub(crate) position: u32,
 }
+
+impl MandateEnd {
+    /// The log position of the event that ended the mandate.
+    pub fn position(&self) -> u64 {
+        u64::from(self.position)
+    }
+}
+
+// Two mandates in three end: a 64-bit position would make the struct 32 bytes, and
+// `Mandate` 8 bytes longer.
+const _: () = assert!(std::mem::size_of::<MandateEnd>() == 24);
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mandate {
@@ -482,12 +520,12 @@ impl IndexedNames for IndexedName {
 pub struct Registry {
     pub(crate) position: u64,
     pub(crate) handles: KeyMap<Handle, EntityId>,
-    pub(crate) areas: KeyMap<AreaId, Arc<Area>>,
-    pub(crate) people: KeyMap<PersonId, Arc<Person>>,
-    pub(crate) bodies: KeyMap<BodyId, Arc<Body>>,
-    pub(crate) posts: KeyMap<PostId, Arc<Post>>,
-    pub(crate) assemblies: KeyMap<AssemblyId, Arc<Assembly>>,
-    pub(crate) mandates: KeyMap<MandateId, Arc<Mandate>>,
+    pub(crate) areas: EntityMap<AreaId, Area>,
+    pub(crate) people: EntityMap<PersonId, Person>,
+    pub(crate) bodies: EntityMap<BodyId, Body>,
+    pub(crate) posts: EntityMap<PostId, Post>,
+    pub(crate) assemblies: EntityMap<AssemblyId, Assembly>,
+    pub(crate) mandates: EntityMap<MandateId, Mandate>,
     /// The histories of retracted entities, which outlive them for the audit trail.
     pub(crate) tombstones: KeyMap<EntityId, History>,
     /// `log[p - 1]` is what position `p` did.

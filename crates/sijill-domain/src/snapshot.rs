@@ -28,11 +28,12 @@ use uuid::Uuid;
 
 use crate::date::EdtfDate;
 use crate::ids::{AreaId, AssemblyId, BodyId, EntityId, Handle, MandateId, PersonId, PostId};
+use crate::keymap::LeafEntry;
 use crate::list::IdList;
 use crate::names::{Code, Names, Note};
 use crate::registry::{
     Abolition, Area, Assembly, AssemblyDetails, AttendanceEntry, Body, Dated, Dissolution, Effect,
-    IndexedName, KeyMap, Mandate, MandateEnd, Person, Post, Registry, Resolution, Slot,
+    EntityMap, IndexedName, KeyMap, Mandate, MandateEnd, Person, Post, Registry, Resolution, Slot,
 };
 use crate::values::{
     Appointer, AreaKind, AssemblyKind, Basis, BodyKind, Constituency, DateField, EndReason, Gender,
@@ -426,10 +427,11 @@ impl<K: Persist + Ord + Clone, V: Persist + Clone> Persist for OrdMap<K, V> {
 /// map built in one pass (see `KeyMap::from_entries`).
 macro_rules! persist_hash_map {
     ($map:ident, $($key_bound:path),*) => {
-        impl<K, V> Persist for $map<K, V>
+        impl<K, V, E> Persist for $map<K, V, E>
         where
             K: Persist + std::hash::Hash + Clone $(+ $key_bound)*,
             V: Persist + Clone,
+            E: LeafEntry<Key = K, Value = V>,
         {
             fn put(&self, out: &mut Out) {
                 put_entries(out, self.len(), self.iter());
@@ -437,6 +439,11 @@ macro_rules! persist_hash_map {
             fn get(input: &mut In) -> Result<Self, SnapshotError> {
                 let mut entries = Vec::new();
                 get_items(input, |entry| entries.push(entry))?;
+                // An entity is stored under its own id: a damaged id must be refused here,
+                // not stored under a key its lookups would never find.
+                if entries.iter().any(|(key, value)| !E::fits(key, value)) {
+                    return Err(input.damaged("an entry under another key than its own"));
+                }
                 Ok($map::from_entries(entries))
             }
         }
@@ -1039,7 +1046,7 @@ fn put_registry(registry: &Registry, out: &mut Out) -> u64 {
 
 /// The second section: the mandates and everything after them.
 struct Rest {
-    mandates: KeyMap<MandateId, Arc<Mandate>>,
+    mandates: EntityMap<MandateId, Mandate>,
     tombstones: KeyMap<EntityId, IdList<u32>>,
     log: Vector<Effect>,
     retracted: OrdMap<u64, u64>,

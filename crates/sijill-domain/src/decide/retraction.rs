@@ -228,7 +228,7 @@ fn ended_by_dissolution(registry: &Registry, position: u64, b: BodyId) -> bool {
     };
     registry
         .mandate(m)
-        .and_then(|m| m.end.as_ref().map(|e| (m.body, e.reason, e.position)))
+        .and_then(|m| m.end.as_ref().map(|e| (m.body, e.reason, e.position())))
         == Some((b, EndReason::BodyDissolved, position))
 }
 
