@@ -2,7 +2,9 @@
 //!
 //! - `decide_apply/*`: every batch decided and applied, from an empty registry; throughput in
 //!   events. `per_batch_snapshot` goes through `decide_batch` (a cheap clone of the state per
-//!   batch, as the engine does); `in_place` decides and applies on one state.
+//!   batch, as the engine does); `in_place` decides and applies on one state; `lookups_floor`
+//!   only finds each entity every event concerns, the floor of this state's layout
+//!   (`lookups_floor_by_handle`: each found through its handle first, as commands name them).
 //! - `roster/*`: a body's roster as of a date.
 //! - `search/*`: a name search over every indexed name (100,000 people, the bodies, posts
 //!   and areas).
@@ -16,7 +18,7 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use sijill_domain::query::AsOf;
-use sijill_domain::{BodyId, Command, Registry};
+use sijill_domain::{BodyId, Command, EntityId, Handle, Registry};
 use sijill_synth::{decide_all, decide_in_place, generate, Decided, Scale};
 
 const SEED: u64 = 2016;
@@ -52,6 +54,42 @@ fn decide_apply(c: &mut Criterion) {
     });
     group.bench_function("in_place", |b| {
         b.iter(|| black_box(decide_in_place(&fixture.batches).position()))
+    });
+    // A floor under both: only finding, once per event, each entity the event concerns (in
+    // log order, in the full registry), with no deciding, writing, allocating or history.
+    // Whatever the rules cost, a state laid out as this one cannot decide+apply faster.
+    let concerned: Vec<EntityId> = fixture
+        .decided
+        .events()
+        .flat_map(|event| event.concerns())
+        .collect();
+    let registry = &fixture.decided.registry;
+    group.bench_function("lookups_floor", |b| {
+        b.iter(|| concerned.iter().filter(|id| registry.exists(**id)).count())
+    });
+    // The same, each entity first found by its handle, as commands name them (mandates
+    // without a handle are named by UUID, found directly).
+    let named: Vec<(Option<Handle>, EntityId)> = concerned
+        .iter()
+        .map(|id| (registry.handle_of(*id).cloned(), *id))
+        .collect();
+    println!(
+        "lookups floors: {} events concern {} entities, {} of them named by a handle",
+        fixture.decided.event_count(),
+        named.len(),
+        named.iter().filter(|(handle, _)| handle.is_some()).count()
+    );
+    group.bench_function("lookups_floor_by_handle", |b| {
+        b.iter(|| {
+            named
+                .iter()
+                .filter_map(|(handle, id)| match handle {
+                    Some(handle) => registry.by_handle(handle),
+                    None => Some(*id),
+                })
+                .filter(|id| registry.exists(*id))
+                .count()
+        })
     });
     group.finish();
 }
