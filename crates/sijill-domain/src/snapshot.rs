@@ -28,7 +28,7 @@ use uuid::Uuid;
 
 use crate::date::EdtfDate;
 use crate::ids::{AreaId, AssemblyId, BodyId, EntityId, Handle, MandateId, PersonId, PostId};
-use crate::keymap::LeafEntry;
+use crate::keymap::{HasKey, KeyValueEntry, LeafEntry, ValueOnlyEntry};
 use crate::list::IdList;
 use crate::names::{Code, Names, Note};
 use crate::registry::{
@@ -48,8 +48,9 @@ use crate::values::{
 /// section and referred back to. 4: the search index without its folded names (the entities'
 /// names are indexed again), with the ids it indexes. 5: resolutions without the position
 /// that adopted them. 6: entities without `recorded_at` (their history's first position).
-/// 7: a post's mandates only in its slots.
-pub const SNAPSHOT_FORMAT: u32 = 7;
+/// 7: a post's mandates only in its slots. 8: an entity map's entries without their key (the
+/// entity holds its id).
+pub const SNAPSHOT_FORMAT: u32 = 8;
 
 const MAGIC: &[u8; 15] = b"SIJILL-REGISTRY";
 /// Ends the trailer, after the second section's offset: a cut file does not end with it.
@@ -423,26 +424,58 @@ impl<K: Persist + Ord + Clone, V: Persist + Clone> Persist for OrdMap<K, V> {
     }
 }
 
+/// How a map's entries are written: an entity map's as the entity alone (it holds its own id,
+/// which is its key), any other map's as the key, then the value.
+trait PersistEntry: LeafEntry {
+    fn put_entry(key: &Self::Key, value: &Self::Value, out: &mut Out);
+    fn get_entry(input: &mut In) -> Result<(Self::Key, Self::Value), SnapshotError>;
+}
+
+impl<K: Persist + Clone, V: Persist + Clone> PersistEntry for KeyValueEntry<K, V> {
+    fn put_entry(key: &K, value: &V, out: &mut Out) {
+        key.put(out);
+        value.put(out);
+    }
+    fn get_entry(input: &mut In) -> Result<(K, V), SnapshotError> {
+        Ok((K::get(input)?, V::get(input)?))
+    }
+}
+
+impl<V> PersistEntry for ValueOnlyEntry<V>
+where
+    V: Persist + HasKey + Clone,
+    V::Key: Clone + PartialEq,
+{
+    fn put_entry(_: &V::Key, value: &V, out: &mut Out) {
+        value.put(out);
+    }
+    fn get_entry(input: &mut In) -> Result<(V::Key, V), SnapshotError> {
+        let value = V::get(input)?;
+        Ok((value.key().clone(), value))
+    }
+}
+
 /// The entity, handle and index maps, written in the map's own order and read back into a
 /// map built in one pass (see `KeyMap::from_entries`).
 macro_rules! persist_hash_map {
     ($map:ident, $($key_bound:path),*) => {
         impl<K, V, E> Persist for $map<K, V, E>
         where
-            K: Persist + std::hash::Hash + Clone $(+ $key_bound)*,
-            V: Persist + Clone,
-            E: LeafEntry<Key = K, Value = V>,
+            K: std::hash::Hash + Clone $(+ $key_bound)*,
+            V: Clone,
+            E: PersistEntry<Key = K, Value = V>,
         {
             fn put(&self, out: &mut Out) {
-                put_entries(out, self.len(), self.iter());
+                out.len(self.len());
+                for (key, value) in self.iter() {
+                    E::put_entry(key, value, out);
+                }
             }
             fn get(input: &mut In) -> Result<Self, SnapshotError> {
+                let len = input.len()?;
                 let mut entries = Vec::new();
-                get_items(input, |entry| entries.push(entry))?;
-                // An entity is stored under its own id: a damaged id must be refused here,
-                // not stored under a key its lookups would never find.
-                if entries.iter().any(|(key, value)| !E::fits(key, value)) {
-                    return Err(input.damaged("an entry under another key than its own"));
+                for _ in 0..len {
+                    entries.push(E::get_entry(input)?);
                 }
                 Ok($map::from_entries(entries))
             }
