@@ -363,8 +363,8 @@ impl MandateEnd {
     }
 }
 
-// Two mandates in three end: a 64-bit position would make the struct 32 bytes, and
-// `Mandate` 8 bytes longer.
+// Most mandates end (182,946 of 235,992 in the synthetic registry): a 64-bit position would
+// make the struct 32 bytes, and `Mandate` 8 bytes longer.
 const _: () = assert!(std::mem::size_of::<MandateEnd>() == 24);
 
 #[derive(Clone, Debug, PartialEq, Eq)]
