@@ -4,13 +4,15 @@
 //!   events. `per_batch_snapshot` goes through `decide_batch` (a cheap clone of the state per
 //!   batch, as the engine does); `in_place` decides and applies on one state; `lookups_floor`
 //!   only finds each entity every event concerns, the floor of this state's layout
-//!   (`lookups_floor_by_handle`: each found through its handle first, as commands name them).
+//!   (`lookups_floor_by_handle`: each found through its handle first, as commands name them;
+//!   `lookups_floor_flat`: the same by handle in a flat hash map and a dense array).
 //! - `roster/*`: a body's roster as of a date.
 //! - `search/*`: a name search over every indexed name (100,000 people, the bodies, posts
 //!   and areas).
 //!
 //! Run one group at a time with a filter: `cargo bench -p sijill-synth --bench domain -- roster`.
 
+use std::collections::HashMap;
 use std::hint::black_box;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -89,6 +91,28 @@ fn decide_apply(c: &mut Criterion) {
                 })
                 .filter(|id| registry.exists(*id))
                 .count()
+        })
+    });
+    // The same lookups in the flattest layout a registry could have: handles resolved by one
+    // std `HashMap` to a dense number, each entity one 64-byte record in one array. What a
+    // redesigned state would start from, since commands still name entities by handle.
+    let mut numbers: HashMap<Handle, u32> = HashMap::new();
+    let flat_named: Vec<Handle> = named
+        .iter()
+        .filter_map(|(handle, _)| handle.clone())
+        .collect();
+    for handle in &flat_named {
+        let next = numbers.len() as u32;
+        numbers.entry(handle.clone()).or_insert(next);
+    }
+    let arena: Vec<[u64; 8]> = (0..numbers.len() as u64).map(|n| [n; 8]).collect();
+    group.bench_function("lookups_floor_flat", |b| {
+        b.iter(|| {
+            flat_named
+                .iter()
+                .filter_map(|handle| numbers.get(handle))
+                .map(|number| arena[*number as usize][0])
+                .sum::<u64>()
         })
     });
     group.finish();
