@@ -270,7 +270,7 @@ fn post_abolished(registry: &mut Registry, e: &PostAbolished, position: u64) -> 
 }
 
 fn assembly_convened(registry: &mut Registry, e: &AssemblyConvened) -> Effect {
-    let assembly = Assembly {
+    let mut assembly = Assembly {
         id: e.assembly,
         handle: e.handle.clone(),
         body: e.body,
@@ -283,7 +283,6 @@ fn assembly_convened(registry: &mut Registry, e: &AssemblyConvened) -> Effect {
     };
     let venue = e.venue.as_ref().map(|v| registry.shared_names.share(v));
     let name = e.name.as_ref().map(|n| registry.shared_names.share(n));
-    let mut assembly = assembly;
     assembly.change_details(|details| {
         details.venue = venue;
         details.name = name;

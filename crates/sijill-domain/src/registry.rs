@@ -459,31 +459,55 @@ pub(crate) type CorrectionStack<T> = Vector<(u64, T)>;
 ///
 /// A cache, not part of what a state means: two states that differ only here are equal, a
 /// snapshot does not store it (it keeps the sharing instead), and it only ever grows (by the
-/// distinct values seen, which retractions do not take back).
-#[derive(Clone)]
-pub(crate) struct Shared<T>(KeyMap<T, T>);
+/// distinct values seen, which retractions do not take back). A value is its own key, so an
+/// entry holds it once (see `ValueOnlyEntry`).
+pub(crate) struct Shared<T: HasKey>(KeyMap<T::Key, T, ValueOnlyEntry<T>>);
 
 /// Names shared across entities (see [`Shared`]).
 pub(crate) type SharedNames = Shared<Names>;
 
-impl<T> Default for Shared<T> {
+impl HasKey for Names {
+    type Key = Names;
+    fn key(&self) -> &Names {
+        self
+    }
+}
+
+impl HasKey for Resolution {
+    type Key = Resolution;
+    fn key(&self) -> &Resolution {
+        self
+    }
+}
+
+impl<T: HasKey> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Shared(self.0.clone())
+    }
+}
+
+impl<T: HasKey> Default for Shared<T> {
     fn default() -> Self {
         Shared(KeyMap::default())
     }
 }
 
-impl<T: Clone + Ord + std::hash::Hash> Shared<T> {
+impl<T> Shared<T>
+where
+    T: HasKey + Clone,
+    T::Key: Clone + Ord + std::hash::Hash,
+{
     /// The copy of `value` already kept, or `value` itself, now kept.
     pub(crate) fn share(&mut self, value: &T) -> T {
-        if let Some(kept) = self.0.get(value) {
+        if let Some(kept) = self.0.get(value.key()) {
             return kept.clone();
         }
-        self.0.insert(value.clone(), value.clone());
+        self.0.insert(value.key().clone(), value.clone());
         value.clone()
     }
 }
 
-impl<T> PartialEq for Shared<T> {
+impl<T: HasKey> PartialEq for Shared<T> {
     fn eq(&self, _: &Shared<T>) -> bool {
         true
     }
