@@ -65,8 +65,8 @@ pub trait LeafEntry: Clone {
     fn value_mut(&mut self) -> &mut Self::Value;
     fn into_value(self) -> Self::Value;
     /// Whether `key` may be stored with `value` (a value that holds its own key must hold
-    /// this one): for a reader of outside data (a snapshot) to refuse what [`LeafEntry::new`]
-    /// would store wrongly.
+    /// this one): for a reader of outside data (a deserialized map) to refuse what
+    /// [`LeafEntry::new`] would store wrongly.
     fn fits(key: &Self::Key, value: &Self::Value) -> bool;
 }
 

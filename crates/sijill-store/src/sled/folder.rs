@@ -315,14 +315,10 @@ impl SledFiles {
         for change in changes {
             match change {
                 BlobChange::Written(name) => {
-                    match File::open(blobs.join(&name)) {
-                        Ok(file) => file.sync_all()?,
-                        // sled removes blobs it no longer needs; a vanished one needs no sync.
-                        Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-                        Err(e) => return Err(e),
+                    if sync_blob(&blobs.join(&name))?.is_some() {
+                        self.synced_blobs.insert(name);
+                        added = true;
                     }
-                    self.synced_blobs.insert(name);
-                    added = true;
                 }
                 BlobChange::Removed(name) => {
                     self.synced_blobs.remove(&name);
@@ -357,13 +353,9 @@ impl SledFiles {
         let mut added = false;
         for name in listed {
             if !self.synced_blobs.contains(&name) {
-                let file = match File::open(blobs.join(&name)) {
-                    Ok(file) => file,
-                    // sled removes blobs it no longer needs; a vanished one needs no sync.
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-                    Err(e) => return Err(e),
+                let Some(file) = sync_blob(&blobs.join(&name))? else {
+                    continue;
                 };
-                file.sync_all()?;
                 added = true;
                 let written = file.metadata()?.modified()?;
                 if !settled(written, SystemTime::now()) {
@@ -384,6 +376,18 @@ impl SledFiles {
     }
 }
 
+/// fsync of one blob file; `None` if it is gone (sled removes blobs it no longer needs, and a
+/// vanished one needs no sync).
+fn sync_blob(path: &Path) -> io::Result<Option<File>> {
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    file.sync_all()?;
+    Ok(Some(file))
+}
+
 /// What the watch on sled's blob folder reported about one file.
 #[derive(Debug, PartialEq, Eq)]
 enum BlobChange {
@@ -400,6 +404,9 @@ enum BlobChange {
 #[cfg(target_os = "linux")]
 struct BlobWatch {
     inotify: std::os::fd::OwnedFd,
+    /// Where events are read, kept from one flush to the next: 32 KiB, aligned for
+    /// `inotify_event`, room for many events per read.
+    buffer: Vec<u64>,
 }
 
 #[cfg(target_os = "linux")]
@@ -429,7 +436,10 @@ impl BlobWatch {
         if watch < 0 {
             return Err(io::Error::last_os_error());
         }
-        Ok(BlobWatch { inotify })
+        Ok(BlobWatch {
+            inotify,
+            buffer: vec![0u64; 4096],
+        })
     }
 
     /// What changed since the last call, in order; `None` when the kernel dropped events (its
@@ -441,8 +451,7 @@ impl BlobWatch {
         const HEADER: usize = std::mem::size_of::<libc::inotify_event>();
         let mut changes = Vec::new();
         let mut complete = true;
-        // Aligned for `inotify_event`, and room for many events per read.
-        let mut buffer = vec![0u64; 4096];
+        let buffer = &mut self.buffer;
         loop {
             // SAFETY: the buffer is valid for writes of its whole length in bytes.
             let read = unsafe {
@@ -459,6 +468,9 @@ impl BlobWatch {
                     io::ErrorKind::Interrupted => continue,
                     _ => return Err(error),
                 }
+            }
+            if read == 0 {
+                break;
             }
             // SAFETY: the kernel wrote `read` bytes into the buffer.
             let bytes: &[u8] =
