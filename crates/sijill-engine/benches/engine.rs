@@ -41,6 +41,8 @@ fn main() -> BenchResult<()> {
     if !std::env::args().any(|a| a == "--bench") {
         return Ok(());
     }
+    // As the `sijill` binary does, so that the figures are the binary's.
+    sijill_engine::disable_transparent_huge_pages()?;
     let (scale_name, scale) = scale_from_env()?;
     let seconds = std::env::var("SIJILL_BENCH_SECONDS")
         .ok()

@@ -28,6 +28,7 @@ mod error;
 mod follow;
 mod history;
 pub mod limits;
+mod pages;
 pub mod query;
 mod recorded;
 mod replay;
@@ -40,3 +41,4 @@ pub use checkpoint::{
 pub use engine::{Engine, EngineOptions, Follow, Progress, Receipt, Snapshot, Submission};
 pub use error::EngineError;
 pub use history::HistoryEntry;
+pub use pages::{disable_transparent_huge_pages, transparent_huge_pages_disabled};

@@ -29,6 +29,9 @@ use clap::Parser;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // Regular pages make the writer faster (see `sijill_engine::disable_transparent_huge_pages`);
+    // a kernel that refuses leaves the defaults, which only cost speed.
+    let _ = sijill_engine::disable_transparent_huge_pages();
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
