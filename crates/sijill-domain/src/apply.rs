@@ -13,8 +13,8 @@ use crate::list::IdList;
 use crate::event::*;
 use crate::ids::{EntityId, MandateId};
 use crate::registry::{
-    Abolition, Area, Assembly, AttendanceEntry, Body, Dated, Dissolution, Effect, Mandate,
-    MandateEnd, Person, Post, Registry, Resolution, Slot,
+    Abolition, Area, Assembly, AttendanceEntry, Body, Dated, Dissolution, Effect, IndexedName,
+    Mandate, MandateEnd, Person, Post, Registry, Resolution, Slot,
 };
 use crate::retract;
 use crate::span::since_key;
@@ -130,7 +130,7 @@ fn area_registered(registry: &mut Registry, e: &AreaRegistered) -> Effect {
     }
     registry.handles.insert(e.handle.clone(), e.area.into());
     registry.areas.insert(e.area, Arc::new(area));
-    index_names(registry, e.area.into());
+    index_new_names(registry, e.area.into());
     Effect::Created(e.area.into())
 }
 
@@ -146,7 +146,7 @@ fn person_registered(registry: &mut Registry, e: &PersonRegistered) -> Effect {
     };
     registry.handles.insert(e.handle.clone(), e.person.into());
     registry.people.insert(e.person, Arc::new(person));
-    index_names(registry, e.person.into());
+    index_new_names(registry, e.person.into());
     Effect::Created(e.person.into())
 }
 
@@ -179,7 +179,7 @@ fn body_founded(registry: &mut Registry, e: &BodyFounded, position: u64) -> Effe
     }
     registry.handles.insert(e.handle.clone(), e.body.into());
     registry.bodies.insert(e.body, Arc::new(body));
-    index_names(registry, e.body.into());
+    index_new_names(registry, e.body.into());
     Effect::Created(e.body.into())
 }
 
@@ -194,6 +194,7 @@ pub(crate) fn insert_span<T: Clone>(spans: &mut Vector<Dated<T>>, span: Dated<T>
 }
 
 fn body_renamed(registry: &mut Registry, e: &BodyRenamed, position: u64) -> Effect {
+    let indexed = registry.indexed_name(e.body.into());
     if let Some(body) = registry.bodies.get_mut(&e.body) {
         let body = Arc::make_mut(body);
         insert_span(
@@ -205,7 +206,7 @@ fn body_renamed(registry: &mut Registry, e: &BodyRenamed, position: u64) -> Effe
             },
         );
     }
-    index_names(registry, e.body.into());
+    reindex_names(registry, e.body.into(), indexed);
     Effect::Renamed(e.body)
 }
 
@@ -258,7 +259,7 @@ fn post_established(registry: &mut Registry, e: &PostEstablished) -> Effect {
     }
     registry.handles.insert(e.handle.clone(), e.post.into());
     registry.posts.insert(e.post, Arc::new(post));
-    index_names(registry, e.post.into());
+    index_new_names(registry, e.post.into());
     Effect::Created(e.post.into())
 }
 
@@ -417,6 +418,7 @@ fn name_corrected(registry: &mut Registry, e: &NameCorrected, position: u64) -> 
 
 /// Sets an entity's current name (for a body, its latest span's) and reindexes it.
 pub(crate) fn set_name(registry: &mut Registry, id: EntityId, name: Option<crate::Names>) {
+    let indexed = registry.indexed_name(id);
     match (id, name) {
         (EntityId::Area(id), Some(name)) => {
             if let Some(area) = registry.areas.get_mut(&id) {
@@ -448,7 +450,7 @@ pub(crate) fn set_name(registry: &mut Registry, id: EntityId, name: Option<crate
         }
         _ => {}
     }
-    index_names(registry, id);
+    reindex_names(registry, id, indexed);
 }
 
 fn date_corrected(registry: &mut Registry, e: &DateCorrected, position: u64) -> Effect {
@@ -538,6 +540,7 @@ pub(crate) fn set_date(
 
 /// The founding date is also the `since` of the founding name and parent spans.
 fn set_founded_on(registry: &mut Registry, id: crate::BodyId, date: Option<crate::EdtfDate>) {
+    let indexed = registry.indexed_name(id.into());
     let Some(body) = registry.bodies.get_mut(&id) else {
         return;
     };
@@ -546,8 +549,8 @@ fn set_founded_on(registry: &mut Registry, id: crate::BodyId, date: Option<crate
     let founding = body.recorded_at();
     resort_founding_span(&mut body.names, founding, date);
     resort_founding_span(&mut body.parents, founding, date);
-    // The search index keeps the body's names in span order, which this may have changed.
-    index_names(registry, id.into());
+    // The search index numbers the body's names in span order, which this may have changed.
+    reindex_names(registry, id.into(), indexed);
 }
 
 fn resort_founding_span<T: Clone>(
@@ -590,12 +593,27 @@ fn constituency_corrected(
     Effect::ConstituencyCorrected(e.mandate)
 }
 
-/// Indexes an entity's names for search, as the entity holds them (see
-/// [`crate::registry::IndexedName`]): called once the entity is in the state. Also reindexes
-/// a body after a name change, under every name it has had.
-pub(crate) fn index_names(registry: &mut Registry, id: EntityId) {
+/// Indexes a new entity's names for search, as the entity holds them (see
+/// [`crate::registry::IndexedName`]): called once the entity is in the state.
+pub(crate) fn index_new_names(registry: &mut Registry, id: EntityId) {
     if let Some(names) = registry.indexed_name(id) {
-        registry.search.insert_names(id, names);
+        registry.search.add(id, &names);
+    }
+}
+
+/// Reindexes an entity whose names changed: `indexed` is what [`Registry::indexed_name`] gave
+/// before the change, which is what the index holds (the index keeps no names of its own, so
+/// every change of a name goes through here with the names from before it).
+pub(crate) fn reindex_names(registry: &mut Registry, id: EntityId, indexed: Option<IndexedName>) {
+    let now = registry.indexed_name(id);
+    if now == indexed {
+        return;
+    }
+    if let Some(indexed) = indexed {
+        registry.search.remove(id, &indexed);
+    }
+    if let Some(now) = now {
+        registry.search.add(id, &now);
     }
 }
 

@@ -18,7 +18,7 @@ use crate::ids::{
 };
 use crate::list::IdList;
 use crate::names::{Code, Names, Note};
-use crate::search::{IndexedNames, NameIndex};
+use crate::search::{IndexedNames, TokenIndex};
 use crate::values::{
     Appointer, AreaKind, AssemblyKind, Basis, BodyKind, Constituency, DateField, EndReason, Gender,
     Seats, Vote,
@@ -560,8 +560,10 @@ pub struct Registry {
     pub(crate) name_corrections: OrdMap<EntityId, CorrectionStack<Option<Names>>>,
     pub(crate) date_corrections: OrdMap<(EntityId, DateField), CorrectionStack<Option<EdtfDate>>>,
     pub(crate) constituency_corrections: OrdMap<MandateId, CorrectionStack<Option<Constituency>>>,
-    /// Names of people, bodies, areas and posts, folded for search.
-    pub(crate) search: NameIndex<EntityId, IndexedName>,
+    /// Names of people, bodies, areas and posts, folded for search: always the postings of
+    /// [`Registry::indexed_name`] of every entity that has one (see `apply::index_new_names`
+    /// and `apply::reindex_names`).
+    pub(crate) search: TokenIndex<EntityId>,
     pub(crate) shared_names: SharedNames,
     pub(crate) shared_resolutions: Shared<Arc<Resolution>>,
 }
@@ -879,7 +881,7 @@ impl Registry {
 impl Registry {
     /// Checks that the indexes agree with the entities (each mandate listed by its person,
     /// post, body and assembly, each post's slots matching its mandates' dates, every handle
-    /// naming its entity). For tests: the state is only ever built by `apply`, which keeps
+    /// naming its entity, the search index holding the entities' names). For tests: the state is only ever built by `apply`, which keeps
     /// them in step; this is the assertion that it does.
     #[doc(hidden)]
     pub fn check_indexes(&self) -> Result<(), String> {
@@ -940,6 +942,26 @@ impl Registry {
         if named != with_handles {
             return Err(format!(
                 "{named} handles for {with_handles} entities with handles"
+            ));
+        }
+        // The search index keeps no names: it must hold exactly the postings of the names
+        // the entities hold now, as if built from them afresh.
+        let named: Vec<EntityId> = (self.areas().map(|a| EntityId::from(a.id)))
+            .chain(self.people().map(|p| p.id.into()))
+            .chain(self.bodies().map(|b| b.id.into()))
+            .chain(self.posts().map(|p| p.id.into()))
+            .collect();
+        let mut afresh = TokenIndex::new();
+        for id in named {
+            if let Some(names) = self.indexed_name(id) {
+                afresh.add(id, &names);
+            }
+        }
+        if afresh != self.search {
+            return Err(format!(
+                "the search index ({} tokens) is not the one the entities' names give ({} tokens)",
+                self.search.tokens(),
+                afresh.tokens()
             ));
         }
         Ok(())

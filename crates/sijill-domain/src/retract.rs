@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use crate::apply::{index_names, remove_value, set_date, set_name, unlink_mandate};
+use crate::apply::{reindex_names, remove_value, set_date, set_name, unlink_mandate};
 use crate::event::constituency_id;
 use crate::ids::EntityId;
 use crate::registry::{Effect, Registry};
@@ -25,13 +25,14 @@ pub(crate) fn undo(registry: &mut Registry, position: u64, retraction: u64) {
     match effect {
         Effect::Created(id) => remove_entity(registry, id),
         Effect::Renamed(b) => {
+            let indexed = registry.indexed_name(b.into());
             if let Some(body) = registry.bodies.get_mut(&b) {
                 let body = Arc::make_mut(body);
                 if let Some(i) = body.names.iter().position(|s| s.position == position) {
                     body.names.remove(i);
                 }
             }
-            index_names(registry, b.into());
+            reindex_names(registry, b.into(), indexed);
         }
         Effect::Moved(b) => undo_move(registry, b, position),
         Effect::Dissolved(b) => {
@@ -116,7 +117,9 @@ fn remove_entity(registry: &mut Registry, id: EntityId) {
         .map(crate::registry::history_position)
         .collect();
     registry.tombstones.insert(id, history);
-    registry.search.remove(id);
+    if let Some(indexed) = registry.indexed_name(id) {
+        registry.search.remove(id, &indexed);
+    }
     match id {
         EntityId::Area(a) => {
             if let Some(area) = registry.areas.remove(&a) {

@@ -142,7 +142,9 @@ impl PartialOrd for Score {
     }
 }
 
-/// A persistent index from folded name tokens to the entities bearing them.
+/// A persistent index from folded name tokens to the entities bearing them, with the names
+/// of each entity beside it (for an index of its own: tests, benchmarks). The registry keeps
+/// a [`TokenIndex`] instead, and gives it the names its entities hold.
 ///
 /// Cloning is cheap (persistent maps share structure), so the index can live inside a state
 /// that is cloned per batch. Each entity has a list of names (say, the Arabic name as printed
@@ -151,6 +153,18 @@ impl PartialOrd for Score {
 ///
 /// An entity's score is the best score of its names. Results come best first, ties broken by
 /// ascending id, so the same index and query always give the same list.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NameIndex<Id: Copy + Ord + Hash, N: IndexedNames = Texts> {
+    tokens: TokenIndex<Id>,
+    /// Entity -> the names it is indexed under, as given: folded again (see [`joined`]) to
+    /// tell word orders apart and to remove it.
+    names: KeyMap<Id, N>,
+}
+
+/// The tokens of a name index and their postings, without the names: whoever holds the names
+/// gives them to [`TokenIndex::add`] and [`TokenIndex::remove`], and looks them up for
+/// [`TokenIndex::search`]. The registry's entities hold their names, so its index keeps no
+/// second map of them: a map insert (and its copy on write) less per named entity.
 ///
 /// How a search runs: each query token stands for the postings of every indexed token it
 /// prefixes. The smallest such set gives the candidates, which the other query tokens'
@@ -158,14 +172,10 @@ impl PartialOrd for Score {
 /// lookup per candidate when the postings are many more). Only the few best hits are kept
 /// while ranking.
 #[derive(Clone, PartialEq, Eq)]
-pub struct NameIndex<Id: Copy + Ord + Hash, N: IndexedNames = Texts> {
+pub struct TokenIndex<Id: Copy + Ord + Hash> {
     /// Token -> the (entity, name) pairs whose name contains it. Keys are `Arc<str>`, not
     /// `Box<str>`: a write after a clone copies the B-tree nodes on its path, keys included.
     postings: OrdMap<Arc<str>, Postings<Id>>,
-    /// Entity -> the names it is indexed under, as given: folded again (see [`joined`]) to
-    /// tell word orders apart and to remove it. The registry gives the names its entities
-    /// hold, so this shares them instead of keeping a folded copy of every name.
-    names: KeyMap<Id, N>,
 }
 
 /// Names as an index keeps them for an entity: the texts it folds and indexes, in order.
@@ -203,8 +213,16 @@ const SEEK_RATIO_MIN: usize = 32;
 impl<Id: Copy + Ord + Hash, N: IndexedNames> Default for NameIndex<Id, N> {
     fn default() -> Self {
         NameIndex {
-            postings: OrdMap::new(),
+            tokens: TokenIndex::default(),
             names: KeyMap::default(),
+        }
+    }
+}
+
+impl<Id: Copy + Ord + Hash> Default for TokenIndex<Id> {
+    fn default() -> Self {
+        TokenIndex {
+            postings: OrdMap::new(),
         }
     }
 }
@@ -213,6 +231,14 @@ impl<Id: Copy + Ord + Hash, N: IndexedNames> fmt::Debug for NameIndex<Id, N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NameIndex")
             .field("entities", &self.names.len())
+            .field("tokens", &self.tokens.postings.len())
+            .finish()
+    }
+}
+
+impl<Id: Copy + Ord + Hash> fmt::Debug for TokenIndex<Id> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenIndex")
             .field("tokens", &self.postings.len())
             .finish()
     }
@@ -291,8 +317,48 @@ impl<Id: Copy + Ord + Hash, N: IndexedNames> NameIndex<Id, N> {
     /// tokens each are indexed.
     pub fn insert_names(&mut self, id: Id, names: N) {
         self.remove(id);
-        let Some(joined) = joined(&names) else {
+        if self.tokens.add(id, &names) {
+            self.names.insert(id, names);
+        }
+    }
+
+    /// Removes `id` and all its names; does nothing if it is not indexed.
+    pub fn remove(&mut self, id: Id) {
+        // Look before removing: a removal from a shared map copies the path even when the key
+        // is absent, and most inserts are of new entities.
+        if !self.names.contains_key(&id) {
             return;
+        }
+        if let Some(names) = self.names.remove(&id) {
+            self.tokens.remove(id, &names);
+        }
+    }
+
+    /// The entities whose names match `query`, best first, at most `limit` (and at most
+    /// [`SEARCH_RESULTS_MAX`]). A query that folds to nothing matches nothing.
+    pub fn search(&self, query: &str, limit: usize) -> Vec<(Id, Score)> {
+        self.tokens
+            .search(query, limit, |id| self.names.get(&id).cloned())
+    }
+}
+
+impl<Id: Copy + Ord + Hash> TokenIndex<Id> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of distinct tokens indexed.
+    pub fn tokens(&self) -> usize {
+        self.postings.len()
+    }
+
+    /// Adds the postings of `id` under `names`, which it must not be indexed under already
+    /// (remove its old names first). Names that fold to nothing are skipped; at most
+    /// [`NAMES_PER_ENTITY_MAX`] names of at most [`TOKENS_PER_NAME_MAX`] tokens each are
+    /// indexed. Whether any name was indexed.
+    pub fn add(&mut self, id: Id, names: &impl IndexedNames) -> bool {
+        let Some(joined) = joined(names) else {
+            return false;
         };
         for (number, tokens) in split_names(&joined).enumerate() {
             let posting = Posting {
@@ -310,26 +376,13 @@ impl<Id: Copy + Ord + Hash, N: IndexedNames> NameIndex<Id, N> {
                 }
             }
         }
-        self.names.insert(id, names);
+        true
     }
 
-    /// Gives back the names of an entity whose postings are already in place: for a snapshot,
-    /// which stores the postings but not the names (the registry holds those).
-    pub(crate) fn restore_names(&mut self, id: Id, names: N) {
-        self.names.insert(id, names);
-    }
-
-    /// Removes `id` and all its names; does nothing if it is not indexed.
-    pub fn remove(&mut self, id: Id) {
-        // Look before removing: a removal from a shared map copies the path even when the key
-        // is absent, and most inserts are of new entities.
-        if !self.names.contains_key(&id) {
-            return;
-        }
-        let Some(names) = self.names.remove(&id) else {
-            return;
-        };
-        let Some(joined) = joined(&names) else {
+    /// Removes the postings of `id` under `names`, exactly the names it was added with (the
+    /// same texts in the same order: a name's postings are numbered by its place).
+    pub fn remove(&mut self, id: Id, names: &impl IndexedNames) {
+        let Some(joined) = joined(names) else {
             return;
         };
         for (number, tokens) in split_names(&joined).enumerate() {
@@ -351,8 +404,15 @@ impl<Id: Copy + Ord + Hash, N: IndexedNames> NameIndex<Id, N> {
     }
 
     /// The entities whose names match `query`, best first, at most `limit` (and at most
-    /// [`SEARCH_RESULTS_MAX`]). A query that folds to nothing matches nothing.
-    pub fn search(&self, query: &str, limit: usize) -> Vec<(Id, Score)> {
+    /// [`SEARCH_RESULTS_MAX`]). A query that folds to nothing matches nothing. `names_of`
+    /// gives the names an entity was added with: a candidate whose name has exactly the
+    /// query's tokens is read again to tell the typed word order from another.
+    pub fn search<N: IndexedNames>(
+        &self,
+        query: &str,
+        limit: usize,
+        names_of: impl Fn(Id) -> Option<N>,
+    ) -> Vec<(Id, Score)> {
         let limit = limit.min(SEARCH_RESULTS_MAX);
         let query = Query::new(query);
         if query.tokens.is_empty() || limit == 0 {
@@ -388,7 +448,7 @@ impl<Id: Copy + Ord + Hash, N: IndexedNames> NameIndex<Id, N> {
         let hits = || {
             candidates
                 .iter()
-                .filter_map(|candidate| Some((candidate.id, self.score(&query, *candidate)?)))
+                .filter_map(|candidate| Some((candidate.id, score(&query, *candidate, &names_of)?)))
         };
         rank(hits, limit)
     }
@@ -490,35 +550,39 @@ impl<Id: Copy + Ord + Hash, N: IndexedNames> NameIndex<Id, N> {
             })
             .collect()
     }
+}
 
-    /// Scores a candidate that matched every query token. Reads its name only to tell a full
-    /// name in the typed order from one in another order.
-    fn score(&self, query: &Query, candidate: Candidate<Id>) -> Option<Score> {
-        let full_length = usize::from(candidate.name_len) == query.tokens.len();
-        let kind = match (candidate.exact, full_length) {
-            (true, true) => {
-                let joined = joined(self.names.get(&candidate.id)?)?;
-                let mut name = split_names(&joined).nth(usize::from(candidate.name))?;
-                let same_order = query
-                    .tokens
-                    .iter()
-                    .all(|wanted| name.next() == Some(&**wanted));
-                if same_order {
-                    MatchKind::FullName
-                } else {
-                    MatchKind::FullNameAnyOrder
-                }
+/// Scores a candidate that matched every query token. Reads its name only to tell a full
+/// name in the typed order from one in another order.
+fn score<Id: Copy, N: IndexedNames>(
+    query: &Query,
+    candidate: Candidate<Id>,
+    names_of: &impl Fn(Id) -> Option<N>,
+) -> Option<Score> {
+    let full_length = usize::from(candidate.name_len) == query.tokens.len();
+    let kind = match (candidate.exact, full_length) {
+        (true, true) => {
+            let joined = joined(&names_of(candidate.id)?)?;
+            let mut name = split_names(&joined).nth(usize::from(candidate.name))?;
+            let same_order = query
+                .tokens
+                .iter()
+                .all(|wanted| name.next() == Some(&**wanted));
+            if same_order {
+                MatchKind::FullName
+            } else {
+                MatchKind::FullNameAnyOrder
             }
-            (true, false) => MatchKind::AllTokens,
-            (false, _) => MatchKind::Prefix,
-        };
-        let unmatched_tokens = usize::from(candidate.name_len).saturating_sub(query.tokens.len());
-        Some(Score {
-            kind,
-            unmatched_tokens: u8::try_from(unmatched_tokens).unwrap_or(u8::MAX),
-            completed_chars: candidate.completed,
-        })
-    }
+        }
+        (true, false) => MatchKind::AllTokens,
+        (false, _) => MatchKind::Prefix,
+    };
+    let unmatched_tokens = usize::from(candidate.name_len).saturating_sub(query.tokens.len());
+    Some(Score {
+        kind,
+        unmatched_tokens: u8::try_from(unmatched_tokens).unwrap_or(u8::MAX),
+        completed_chars: candidate.completed,
+    })
 }
 
 /// Most postings in one chunk of [`Postings`]: the most a write copies when a snapshot shares
@@ -748,48 +812,27 @@ impl<Id: Ord> Ord for Ranked<Id> {
     }
 }
 
-/// A name index as a snapshot stores it: the tokens with their postings, so that loading one
-/// folds no text again, and which entities are indexed, but not their names: the registry
-/// holds those and gives them back with [`NameIndex::restore_names`] (stored here, they would
-/// be read back as second copies).
-pub(crate) struct StoredIndex<Id: Copy + Ord + Hash, N: IndexedNames> {
-    pub index: NameIndex<Id, N>,
-    pub indexed: Vec<Id>,
-}
-
-/// Writes `index` as [`StoredIndex`] reads it.
-pub(crate) fn put_stored<Id, N>(index: &NameIndex<Id, N>, out: &mut crate::snapshot::Out)
+/// A token index as a snapshot stores it: the tokens with their postings, so that loading one
+/// folds no text again. The names are the registry's entities' own.
+impl<Id> crate::snapshot::Persist for TokenIndex<Id>
 where
     Id: Copy + Ord + Hash + crate::snapshot::Persist,
-    N: IndexedNames,
-{
-    out.len(index.postings.len());
-    for (token, postings) in &index.postings {
-        out.str(token);
-        out.len(postings.len());
-        for posting in postings.iter() {
-            posting.id.put(out);
-            out.u8(posting.name);
-            out.u8(posting.name_len);
-        }
-    }
-    out.len(index.names.len());
-    for (id, _) in index.names.iter() {
-        id.put(out);
-    }
-}
-
-impl<Id, N> crate::snapshot::Persist for StoredIndex<Id, N>
-where
-    Id: Copy + Ord + Hash + crate::snapshot::Persist,
-    N: IndexedNames,
 {
     fn put(&self, out: &mut crate::snapshot::Out) {
-        put_stored(&self.index, out);
+        out.len(self.postings.len());
+        for (token, postings) in &self.postings {
+            out.str(token);
+            out.len(postings.len());
+            for posting in postings.iter() {
+                posting.id.put(out);
+                out.u8(posting.name);
+                out.u8(posting.name_len);
+            }
+        }
     }
 
     fn get(input: &mut crate::snapshot::In) -> Result<Self, crate::snapshot::SnapshotError> {
-        let mut index = NameIndex::new();
+        let mut index = TokenIndex::new();
         for _ in 0..input.len()? {
             let token: Arc<str> = Arc::from(input.str()?);
             let mut postings: Option<Postings<Id>> = None;
@@ -812,11 +855,7 @@ where
                 None => return Err(input.damaged("a search token without postings")),
             }
         }
-        let mut indexed = Vec::new();
-        for _ in 0..input.len()? {
-            indexed.push(Id::get(input)?);
-        }
-        Ok(StoredIndex { index, indexed })
+        Ok(index)
     }
 }
 
@@ -996,6 +1035,41 @@ mod tests {
             format!("{index:?}"),
             "NameIndex { entities: 8, tokens: 23 }"
         );
+    }
+
+    #[test]
+    fn a_token_index_removes_exactly_the_names_it_was_given() {
+        let names = |texts: &[&str]| Texts(texts.iter().map(|t| Box::from(*t)).collect());
+        let amina = names(&["امينة عزوزي", "Amina Azzouzi"]);
+        let karim = names(&["كريم تاج", "Karim Taj"]);
+        let mut alone = TokenIndex::new();
+        assert!(alone.add(2u32, &karim));
+        let mut index = alone.clone();
+        assert!(index.add(1, &amina));
+        let names_of = |id: u32| match id {
+            1 => Some(amina.clone()),
+            2 => Some(karim.clone()),
+            _ => None,
+        };
+        assert_eq!(
+            index.search("azzouzi amina", 10, names_of),
+            [(
+                1,
+                Score {
+                    kind: MatchKind::FullNameAnyOrder,
+                    unmatched_tokens: 0,
+                    completed_chars: 0
+                }
+            )]
+        );
+        // Removing other names than those added leaves the index as it was.
+        index.remove(1, &names(&["Amina"]));
+        assert_ne!(index, alone);
+        index.remove(1, &amina);
+        assert_eq!(index, alone);
+        assert_eq!(index.search("amina", 10, names_of), []);
+        assert!(!index.add(3, &names(&["", "—"])));
+        assert_eq!(index, alone);
     }
 
     #[test]

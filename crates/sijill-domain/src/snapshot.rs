@@ -33,7 +33,7 @@ use crate::list::IdList;
 use crate::names::{Code, Names, Note};
 use crate::registry::{
     Abolition, Area, Assembly, AssemblyDetails, AttendanceEntry, Body, Dated, Dissolution, Effect,
-    EntityMap, IndexedName, KeyMap, Mandate, MandateEnd, Person, Post, Registry, Resolution, Slot,
+    EntityMap, KeyMap, Mandate, MandateEnd, Person, Post, Registry, Resolution, Slot,
 };
 use crate::values::{
     Appointer, AreaKind, AssemblyKind, Basis, BodyKind, Constituency, DateField, EndReason, Gender,
@@ -49,8 +49,9 @@ use crate::values::{
 /// names are indexed again), with the ids it indexes. 5: resolutions without the position
 /// that adopted them. 6: entities without `recorded_at` (their history's first position).
 /// 7: a post's mandates only in its slots. 8: an entity map's entries without their key (the
-/// entity holds its id).
-pub const SNAPSHOT_FORMAT: u32 = 8;
+/// entity holds its id). 9: the search index without the ids it indexes (it keeps no names of
+/// its own: the entities' are its names).
+pub const SNAPSHOT_FORMAT: u32 = 9;
 
 const MAGIC: &[u8; 15] = b"SIJILL-REGISTRY";
 /// Ends the trailer, after the second section's offset: a cut file does not end with it.
@@ -1073,7 +1074,7 @@ fn put_registry(registry: &Registry, out: &mut Out) -> u64 {
     name_corrections.put(out);
     date_corrections.put(out);
     constituency_corrections.put(out);
-    crate::search::put_stored(search, out);
+    search.put(out);
     second
 }
 
@@ -1088,7 +1089,7 @@ struct Rest {
         OrdMap<(EntityId, DateField), crate::registry::CorrectionStack<Option<EdtfDate>>>,
     constituency_corrections:
         OrdMap<MandateId, crate::registry::CorrectionStack<Option<Constituency>>>,
-    search: crate::search::StoredIndex<EntityId, IndexedName>,
+    search: crate::search::TokenIndex<EntityId>,
 }
 
 fn get_rest(input: &mut In) -> Result<Rest, SnapshotError> {
@@ -1154,16 +1155,7 @@ fn get_registry(bytes: &[u8], start: usize) -> Result<Registry, SnapshotError> {
     registry.name_corrections = rest.name_corrections;
     registry.date_corrections = rest.date_corrections;
     registry.constituency_corrections = rest.constituency_corrections;
-    registry.search = rest.search.index;
-    for id in rest.search.indexed {
-        let Some(names) = registry.indexed_name(id) else {
-            return Err(SnapshotError::Damaged {
-                at: second,
-                what: format!("the search index names {id:?}, which has no name"),
-            });
-        };
-        registry.search.restore_names(id, names);
-    }
+    registry.search = rest.search;
     Ok(registry)
 }
 

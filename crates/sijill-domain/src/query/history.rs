@@ -45,7 +45,7 @@ impl Registry {
     /// `search.rs`: Arabic and Latin spelling variants and word order are folded away).
     pub fn search(&self, text: &str, limit: usize) -> Vec<SearchHit> {
         self.search
-            .search(text, limit)
+            .search(text, limit, |id| self.indexed_name(id))
             .into_iter()
             .map(|(id, score)| SearchHit {
                 entity: self.reference(id),
