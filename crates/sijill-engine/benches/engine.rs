@@ -6,8 +6,11 @@
 //! `SIJILL_BENCH_SCALE=small|medium|full` picks another scale; `SIJILL_BENCH_SECONDS` sets
 //! how long each throughput run lasts (default 5). The log is built once and kept in
 //! `$CARGO_TARGET_TMPDIR/engine-bench-<scale>`, never written to again: the write runs use
-//! a copy, so every run starts from the same log. `SIJILL_BENCH_ONLY=cold|write` runs one
-//! phase, and `SIJILL_BENCH_ROW=64x10` one durable throughput row of the write phase.
+//! a copy, so every run starts from the same log. Each durable throughput row runs twice:
+//! first on its own copy of the log (the registry the targets name), then all rows again one
+//! after another in one engine, each on the registry the rows before it left.
+//! `SIJILL_BENCH_ONLY=cold|write` runs one phase, and `SIJILL_BENCH_ROW=64x10` one durable
+//! throughput row of the write phase.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -78,20 +81,76 @@ async fn run(scale_name: &str, scale: Scale, duration: Duration) -> BenchResult<
         cold_starts(&folder, events).await?;
     }
     if only != "cold" {
-        let copy = folder.with_extension("writes");
-        copy_folder(&folder, &copy)?;
-        // As a server runs: with checkpoints on, starting from the one the cold starts left
-        // (so no save is due at once), saving again in the background when one falls due.
-        let checkpoints = copy.with_extension("writes-checkpoints");
-        let _ = std::fs::remove_dir_all(&checkpoints);
-        let cold = folder.with_extension("checkpoints");
-        if cold.exists() {
-            copy_folder(&cold, &checkpoints)?;
+        // Each row on the registry the targets name: its own copy of the benchmark's log.
+        for row in WRITE_ROWS.into_iter().filter(|row| chosen_row(*row)) {
+            let (copy, checkpoints) = fresh_copy(&folder)?;
+            let store: Arc<dyn EventStore> = Arc::new(SledStore::open(&copy)?);
+            let engine = Engine::open(store, as_a_server(&checkpoints)).await?;
+            write_row(
+                &engine,
+                row,
+                duration,
+                &format!("from the {events}-event log"),
+            )
+            .await?;
+            engine.shutdown().await;
+            std::fs::remove_dir_all(&copy)?;
+            std::fs::remove_dir_all(&checkpoints)?;
         }
+        // Then every row again one after another in one engine, on a registry that grows by
+        // what each row wrote (the way earlier runs measured all of them).
+        let (copy, checkpoints) = fresh_copy(&folder)?;
         writes(&copy, &checkpoints, duration).await?;
         std::fs::remove_dir_all(&copy)?;
         std::fs::remove_dir_all(&checkpoints)?;
     }
+    Ok(())
+}
+
+/// The durable throughput rows: (submitters, events per submission).
+const WRITE_ROWS: [(usize, usize); 6] = [(1, 1), (16, 1), (64, 1), (1, 10), (16, 10), (64, 10)];
+
+/// A copy of the benchmark's log to write to, and of the checkpoint the cold starts left, so
+/// that every run starts from the same state.
+fn fresh_copy(folder: &Path) -> BenchResult<(PathBuf, PathBuf)> {
+    let copy = folder.with_extension("writes");
+    copy_folder(folder, &copy)?;
+    let checkpoints = copy.with_extension("writes-checkpoints");
+    let _ = std::fs::remove_dir_all(&checkpoints);
+    let cold = folder.with_extension("checkpoints");
+    if cold.exists() {
+        copy_folder(&cold, &checkpoints)?;
+    }
+    Ok((copy, checkpoints))
+}
+
+/// As a server runs: with checkpoints on, starting from the one the cold starts left (so no
+/// save is due at once), saving again in the background when one falls due.
+fn as_a_server(checkpoints: &Path) -> EngineOptions {
+    EngineOptions {
+        checkpoints: Some(CheckpointOptions::in_folder(checkpoints)),
+        ..EngineOptions::default()
+    }
+}
+
+/// Measures one durable throughput row and prints it.
+async fn write_row(
+    engine: &Engine,
+    (submitters, size): (usize, usize),
+    duration: Duration,
+    starting: &str,
+) -> BenchResult<()> {
+    let (commands, elapsed) = throughput(engine, submitters, size, duration).await?;
+    let rate = commands as f64 / elapsed.as_secs_f64();
+    let target = if submitters == 64 {
+        ">= 50,000 events/s"
+    } else {
+        ""
+    };
+    println!(
+        "| {submitters} submitter(s), {size} command(s) = {size} event(s) per submission, durable, {starting} | {rate:.0} events/s ({:.0} submissions/s) | {target} |",
+        rate / size as f64
+    );
     Ok(())
 }
 
@@ -161,24 +220,9 @@ async fn cold_starts(folder: &Path, events: u64) -> BenchResult<()> {
 
 async fn writes(folder: &Path, checkpoints: &Path, duration: Duration) -> BenchResult<()> {
     let store: Arc<dyn EventStore> = Arc::new(SledStore::open(folder)?);
-    let options = EngineOptions {
-        checkpoints: Some(CheckpointOptions::in_folder(checkpoints)),
-        ..EngineOptions::default()
-    };
-    let engine = Engine::open(store, options).await?;
-    let rows = [(1, 1), (16, 1), (64, 1), (1, 10), (16, 10), (64, 10)];
-    for (submitters, size) in rows.into_iter().filter(|row| chosen_row(*row)) {
-        let (commands, elapsed) = throughput(&engine, submitters, size, duration).await?;
-        let rate = commands as f64 / elapsed.as_secs_f64();
-        let target = if submitters == 64 {
-            ">= 50,000 events/s"
-        } else {
-            ""
-        };
-        println!(
-            "| {submitters} submitter(s), {size} command(s) = {size} event(s) per submission, durable | {rate:.0} events/s ({:.0} submissions/s) | {target} |",
-            rate / size as f64
-        );
+    let engine = Engine::open(store, as_a_server(checkpoints)).await?;
+    for row in WRITE_ROWS.into_iter().filter(|row| chosen_row(*row)) {
+        write_row(&engine, row, duration, "after the rows above").await?;
     }
     let latencies = latency(&engine).await?;
     println!(
