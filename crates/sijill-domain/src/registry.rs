@@ -513,9 +513,9 @@ impl<T: HasKey> PartialEq for Shared<T> {
     }
 }
 
-/// What the search index keeps for an entity: the names the entity itself holds (shared, not
-/// copied). A body is indexed under every name it has had, so that searching a former name
-/// still finds it; everything else under its current name.
+/// The names an entity is indexed under for search, as the entity holds them (shared, not
+/// copied; the index keeps only their tokens). A body is indexed under every name it has had,
+/// so that searching a former name still finds it; everything else under its current name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum IndexedName {
     One(Names),

@@ -178,7 +178,7 @@ pub struct TokenIndex<Id: Copy + Ord + Hash> {
     postings: OrdMap<Arc<str>, Postings<Id>>,
 }
 
-/// Names as an index keeps them for an entity: the texts it folds and indexes, in order.
+/// An entity's names as an index reads them: the texts it folds and indexes, in order.
 /// Equal values must give the same texts.
 pub trait IndexedNames: Clone + Eq {
     fn texts(&self) -> impl Iterator<Item = &str>;
