@@ -946,13 +946,12 @@ impl Registry {
         }
         // The search index keeps no names: it must hold exactly the postings of the names
         // the entities hold now, as if built from them afresh.
-        let named: Vec<EntityId> = (self.areas().map(|a| EntityId::from(a.id)))
+        let mut afresh = TokenIndex::new();
+        let with_names = (self.areas().map(|a| EntityId::from(a.id)))
             .chain(self.people().map(|p| p.id.into()))
             .chain(self.bodies().map(|b| b.id.into()))
-            .chain(self.posts().map(|p| p.id.into()))
-            .collect();
-        let mut afresh = TokenIndex::new();
-        for id in named {
+            .chain(self.posts().map(|p| p.id.into()));
+        for id in with_names {
             if let Some(names) = self.indexed_name(id) {
                 afresh.add(id, &names);
             }

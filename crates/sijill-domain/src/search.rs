@@ -203,6 +203,24 @@ struct Posting<Id> {
     name_len: u8,
 }
 
+/// Each token of `joined` (see [`joined`]) with the posting it gives `id`: names are numbered
+/// by their place, so adding and removing the same names touch the same postings.
+fn postings_of<'a, Id: Copy + 'a>(
+    id: Id,
+    joined: &'a str,
+) -> impl Iterator<Item = (&'a str, Posting<Id>)> + 'a {
+    split_names(joined)
+        .enumerate()
+        .flat_map(move |(number, tokens)| {
+            let posting = Posting {
+                id,
+                name: number as u8,
+                name_len: tokens.clone().count() as u8,
+            };
+            tokens.map(move |token| (token, posting))
+        })
+}
+
 /// Separates names in [`joined`]; folding never produces it.
 const NAME_SEPARATOR: char = '\n';
 
@@ -360,19 +378,12 @@ impl<Id: Copy + Ord + Hash> TokenIndex<Id> {
         let Some(joined) = joined(names) else {
             return false;
         };
-        for (number, tokens) in split_names(&joined).enumerate() {
-            let posting = Posting {
-                id,
-                name: number as u8,
-                name_len: tokens.clone().count() as u8,
-            };
-            for token in tokens {
-                match self.postings.get_mut(token) {
-                    Some(postings) => postings.insert(posting),
-                    None => {
-                        self.postings
-                            .insert(Arc::from(token), Postings::unit(posting));
-                    }
+        for (token, posting) in postings_of(id, &joined) {
+            match self.postings.get_mut(token) {
+                Some(postings) => postings.insert(posting),
+                None => {
+                    self.postings
+                        .insert(Arc::from(token), Postings::unit(posting));
                 }
             }
         }
@@ -385,20 +396,13 @@ impl<Id: Copy + Ord + Hash> TokenIndex<Id> {
         let Some(joined) = joined(names) else {
             return;
         };
-        for (number, tokens) in split_names(&joined).enumerate() {
-            let posting = Posting {
-                id,
-                name: number as u8,
-                name_len: tokens.clone().count() as u8,
+        for (token, posting) in postings_of(id, &joined) {
+            let Some(postings) = self.postings.get_mut(token) else {
+                continue;
             };
-            for token in tokens {
-                let Some(postings) = self.postings.get_mut(token) else {
-                    continue;
-                };
-                postings.remove(&posting);
-                if postings.is_empty() {
-                    self.postings.remove(token);
-                }
+            postings.remove(&posting);
+            if postings.is_empty() {
+                self.postings.remove(token);
             }
         }
     }

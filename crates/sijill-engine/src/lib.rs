@@ -41,4 +41,4 @@ pub use checkpoint::{
 pub use engine::{Engine, EngineOptions, Follow, Progress, Receipt, Snapshot, Submission};
 pub use error::EngineError;
 pub use history::HistoryEntry;
-pub use pages::{disable_transparent_huge_pages, transparent_huge_pages_disabled};
+pub use pages::disable_transparent_huge_pages;
