@@ -35,6 +35,9 @@ use crate::registry::KeyHasher;
 /// Most entries in a leaf before it splits into a branch (unless its keys' hashes are equal
 /// down to the last level). Also the most a write copies in a leaf shared with a snapshot.
 pub const LEAF_LEN_MAX: usize = 32;
+/// [`KeyMap::from_entries`] builds maps of at least this many entries on two threads: such a
+/// build takes milliseconds, and starting a thread tens of microseconds.
+const BUILD_IN_TWO_MIN: usize = 1 << 14;
 
 /// Hash bits consumed per level: 32-way branches.
 const BITS_PER_LEVEL: u32 = 5;
@@ -388,30 +391,54 @@ where
     /// A map of these entries, built in one pass (for a snapshot's read): each leaf is
     /// allocated once, where inserting one entry at a time would rebuild it at every entry.
     /// A later entry replaces an earlier one with the same key, as an insert would; the
-    /// trie has the shape inserts would give it.
-    pub fn from_entries(entries: Vec<(K, V)>) -> KeyMap<K, V, E> {
-        let mut hashed: Vec<(u64, E)> = entries
-            .into_iter()
-            .map(|(key, value)| {
-                let hash = hash_of(&key);
-                (hash, E::new((hash >> 32) as u32, key, value))
-            })
-            .collect();
-        // Stable: of equal keys, the last given stays last, and is the one kept.
-        hashed.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.key().cmp(b.1.key())));
-        let mut unique: Vec<(u64, E)> = Vec::with_capacity(hashed.len());
-        for entry in hashed {
-            if unique
-                .last()
-                .is_some_and(|last| last.0 == entry.0 && last.1.key() == entry.1.key())
-            {
-                unique.pop();
-            }
-            unique.push(entry);
+    /// trie has the shape inserts would give it. Large maps (a snapshot's entity and handle
+    /// maps) are built on two threads.
+    pub fn from_entries(entries: Vec<(K, V)>) -> KeyMap<K, V, E>
+    where
+        E: Send + Sync,
+    {
+        KeyMap::build_from(entries, BUILD_IN_TWO_MIN)
+    }
+
+    /// [`KeyMap::from_entries`], on two threads from `in_two_min` entries on.
+    fn build_from(entries: Vec<(K, V)>, in_two_min: usize) -> KeyMap<K, V, E>
+    where
+        E: Send + Sync,
+    {
+        let in_two = entries.len() >= in_two_min;
+        let hashed = entries.into_iter().map(|(key, value)| {
+            let hash = hash_of(&key);
+            (hash, E::new((hash >> 32) as u32, key, value))
+        });
+        if !in_two {
+            let unique = sorted_unique(hashed.collect());
+            let len = unique.len();
+            return KeyMap {
+                root: build(unique, 0),
+                len,
+                entries: PhantomData,
+            };
         }
-        let len = unique.len();
+        // Equal keys have equal hashes, so they land in the same branch of the root: each
+        // half of the root's branches is sorted, deduplicated and built on its own.
+        let mut parts: [Vec<(u64, E)>; BRANCH_WIDTH] = Default::default();
+        for entry in hashed {
+            parts[slot(entry.0, 0)].push(entry);
+        }
+        let parts = in_two_halves(parts, sorted_unique);
+        let len = parts.iter().map(Vec::len).sum();
+        if len <= LEAF_LEN_MAX {
+            // So many duplicates that the root is a leaf after all.
+            let root = build(parts.into_iter().flatten().collect(), 0);
+            return KeyMap {
+                root,
+                len,
+                entries: PhantomData,
+            };
+        }
+        let children = in_two_halves(parts, |part| build(part, 1));
         KeyMap {
-            root: build(unique, 0),
+            root: Node::Branch(Arc::new(children)),
             len,
             entries: PhantomData,
         }
@@ -494,6 +521,46 @@ where
         parts[slot(entry.0, depth)].push(entry);
     }
     Node::Branch(Arc::new(parts.map(|part| build(part, depth + 1))))
+}
+
+/// Sorted by hash, then key; of equal keys only the last given is kept (the sort is stable).
+fn sorted_unique<E>(mut hashed: Vec<(u64, E)>) -> Vec<(u64, E)>
+where
+    E: LeafEntry,
+    E::Key: Ord,
+{
+    hashed.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.key().cmp(b.1.key())));
+    let mut unique: Vec<(u64, E)> = Vec::with_capacity(hashed.len());
+    for entry in hashed {
+        if unique
+            .last()
+            .is_some_and(|last| last.0 == entry.0 && last.1.key() == entry.1.key())
+        {
+            unique.pop();
+        }
+        unique.push(entry);
+    }
+    unique
+}
+
+/// `work` applied to each part, the upper half of the parts on a second thread.
+fn in_two_halves<T: Send, U: Send>(
+    parts: [T; BRANCH_WIDTH],
+    work: impl Fn(T) -> U + Sync,
+) -> [U; BRANCH_WIDTH] {
+    let mut parts = Vec::from(parts);
+    let upper = parts.split_off(BRANCH_WIDTH / 2);
+    let (mut done, upper) = std::thread::scope(|scope| {
+        let upper = scope.spawn(|| upper.into_iter().map(&work).collect::<Vec<U>>());
+        let lower: Vec<U> = parts.into_iter().map(&work).collect();
+        let upper = upper
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (lower, upper)
+    });
+    done.extend(upper);
+    done.try_into()
+        .unwrap_or_else(|_| unreachable!("both halves together are BRANCH_WIDTH parts"))
 }
 
 /// A branch holding `entries` (sorted) by their hash nibble at `depth`.
@@ -707,7 +774,7 @@ mod tests {
     /// reads keys through the values).
     #[test]
     fn values_holding_their_keys() {
-        fn check<K: Clone + Ord + Hash + fmt::Debug>(key: impl Fn(u32) -> K) {
+        fn check<K: Clone + Ord + Hash + fmt::Debug + Send + Sync>(key: impl Fn(u32) -> K) {
             let mut map: Things<K> = (0..1_000).map(|i| (key(i), thing(key(i), i))).collect();
             assert_eq!(map.len(), 1_000);
             let snapshot = map.clone();
@@ -760,15 +827,18 @@ mod tests {
                 .map(|(k, t)| (k.clone(), t.clone()))
                 .chain([(key(7), thing(key(7), 700))])
                 .collect();
-            let built = Things::from_entries(given);
             let order = |map: &Things<K>| {
                 map.iter()
                     .map(|(k, t)| (k.clone(), t.count))
                     .collect::<Vec<_>>()
             };
             map.insert(key(7), thing(key(7), 700));
-            assert_eq!(order(&built), order(&map));
-            assert!(built == map);
+            // On one thread, and on two as maps past BUILD_IN_TWO_MIN are.
+            for in_two_min in [usize::MAX, 0] {
+                let built = Things::build_from(given.clone(), in_two_min);
+                assert_eq!(order(&built), order(&map));
+                assert!(built == map);
+            }
         }
         check(u64::from);
         check(Colliding);
@@ -790,10 +860,14 @@ mod tests {
             entries in proptest::collection::vec((0u16..3_000, 0u32..9), 0..2_000),
         ) {
             let inserted: KeyMap<u16, u32> = entries.iter().copied().collect();
-            let built = KeyMap::from_entries(entries);
-            proptest::prop_assert_eq!(built.len(), inserted.len());
             let order = |map: &KeyMap<u16, u32>| map.iter().map(|(k, v)| (*k, *v)).collect::<Vec<_>>();
-            proptest::prop_assert_eq!(order(&built), order(&inserted));
+            // On one thread, and on two whatever the size (as maps past BUILD_IN_TWO_MIN are).
+            for in_two_min in [usize::MAX, 0] {
+                let built = KeyMap::build_from(entries.clone(), in_two_min);
+                proptest::prop_assert_eq!(built.len(), inserted.len());
+                proptest::prop_assert_eq!(order(&built), order(&inserted));
+                proptest::prop_assert!(built == inserted);
+            }
         }
 
         /// Any sequence of inserts and removals leaves the same entries as a `BTreeMap`, and

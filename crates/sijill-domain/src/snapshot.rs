@@ -464,7 +464,7 @@ macro_rules! persist_hash_map {
         where
             K: std::hash::Hash + Clone $(+ $key_bound)*,
             V: Clone,
-            E: PersistEntry<Key = K, Value = V>,
+            E: PersistEntry<Key = K, Value = V> + Send + Sync,
         {
             fn put(&self, out: &mut Out) {
                 out.len(self.len());
