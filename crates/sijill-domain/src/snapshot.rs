@@ -8,10 +8,10 @@
 //! engine compares the hash of the event at the snapshot's position) and that their bytes are
 //! intact (a checksum).
 //!
-//! Layout: a header (`SIJILL-REGISTRY`, the format, the crate version); two sections, read
-//! on two threads at once: the position, areas, people, bodies, posts and assemblies, then
-//! the mandates and the rest of [`Registry`] (tombstones, log, retractions, corrections,
-//! search index); a trailer (where the second section starts, as 8 bytes little-endian, and
+//! Layout: a header (`SIJILL-REGISTRY`, the format, the crate version); two sections of
+//! about the same decoding time, read on two threads at once: the position, people and
+//! assemblies, then the areas, bodies, posts, mandates and the rest of [`Registry`]
+//! (tombstones, log, retractions, corrections, search index); a trailer (where the second section starts, as 8 bytes little-endian, and
 //! `REGISTRY`). Integers are LEB128 varints, ids their 16 bytes, texts a length and UTF-8;
 //! names the state shares are written once per section and referred back to. Values with rules (handles, names, dates) go through
 //! their validating constructors on the way back, so a snapshot yields only values `apply`
@@ -50,8 +50,9 @@ use crate::values::{
 /// that adopted them. 6: entities without `recorded_at` (their history's first position).
 /// 7: a post's mandates only in its slots. 8: an entity map's entries without their key (the
 /// entity holds its id). 9: the search index without the ids it indexes (it keeps no names of
-/// its own: the entities' are its names).
-pub const SNAPSHOT_FORMAT: u32 = 9;
+/// its own: the entities' are its names). 10: areas, bodies and posts in the second section,
+/// which made the two take about as long to decode.
+pub const SNAPSHOT_FORMAT: u32 = 10;
 
 const MAGIC: &[u8; 15] = b"SIJILL-REGISTRY";
 /// Ends the trailer, after the second section's offset: a cut file does not end with it.
@@ -1059,14 +1060,14 @@ fn put_registry(registry: &Registry, out: &mut Out) -> u64 {
         shared_resolutions: _another_such_cache,
     } = registry;
     position.put(out);
-    areas.put(out);
     people.put(out);
-    bodies.put(out);
-    posts.put(out);
     assemblies.put(out);
     let second = out.offset();
     // Each section is read on its own: names are referred back to within one only.
     out.names_written.clear();
+    areas.put(out);
+    bodies.put(out);
+    posts.put(out);
     mandates.put(out);
     tombstones.put(out);
     log.put(out);
@@ -1078,8 +1079,11 @@ fn put_registry(registry: &Registry, out: &mut Out) -> u64 {
     second
 }
 
-/// The second section: the mandates and everything after them.
+/// The second section: the areas, bodies, posts, mandates and everything after them.
 struct Rest {
+    areas: EntityMap<AreaId, Area>,
+    bodies: EntityMap<BodyId, Body>,
+    posts: EntityMap<PostId, Post>,
     mandates: EntityMap<MandateId, Mandate>,
     tombstones: KeyMap<EntityId, IdList<u32>>,
     log: Vector<Effect>,
@@ -1092,8 +1096,35 @@ struct Rest {
     search: crate::search::TokenIndex<EntityId>,
 }
 
+impl Rest {
+    /// The handles of its areas, bodies, posts and mandates.
+    fn handles(&self) -> Vec<(Handle, EntityId)> {
+        let mut handles =
+            Vec::with_capacity(self.areas.len() + self.bodies.len() + self.posts.len());
+        let mut add = |handle: &Handle, id: EntityId| handles.push((handle.clone(), id));
+        self.areas
+            .values()
+            .for_each(|e| add(&e.handle, e.id.into()));
+        self.bodies
+            .values()
+            .for_each(|e| add(&e.handle, e.id.into()));
+        self.posts
+            .values()
+            .for_each(|e| add(&e.handle, e.id.into()));
+        for mandate in self.mandates.values() {
+            if let Some(handle) = &mandate.handle {
+                add(handle, mandate.id.into());
+            }
+        }
+        handles
+    }
+}
+
 fn get_rest(input: &mut In) -> Result<Rest, SnapshotError> {
     Ok(Rest {
+        areas: Persist::get(input)?,
+        bodies: Persist::get(input)?,
+        posts: Persist::get(input)?,
         mandates: Persist::get(input)?,
         tombstones: Persist::get(input)?,
         log: Persist::get(input)?,
@@ -1132,7 +1163,8 @@ fn get_registry(bytes: &[u8], start: usize) -> Result<Registry, SnapshotError> {
             let mut input = In::new(&bytes[..trailer_at], second);
             let rest = get_rest(&mut input)?;
             input.at_end("the second section")?;
-            Ok::<_, SnapshotError>(rest)
+            let handles = rest.handles();
+            Ok::<_, SnapshotError>((rest, handles))
         });
         let first = get_first(&bytes[..second], start);
         let rest = rest
@@ -1141,13 +1173,13 @@ fn get_registry(bytes: &[u8], start: usize) -> Result<Registry, SnapshotError> {
         (first, rest)
     });
     let (mut registry, mut handles) = first?;
-    let rest = rest?;
-    handles.extend(rest.mandates.values().filter_map(|mandate| {
-        let handle = mandate.handle.as_ref()?;
-        Some((handle.clone(), mandate.id.into()))
-    }));
+    let (rest, rest_handles) = rest?;
+    handles.extend(rest_handles);
     // In one pass: inserting half a million handles one by one rebuilds a leaf at each.
     registry.handles = KeyMap::from_entries(handles);
+    registry.areas = rest.areas;
+    registry.bodies = rest.bodies;
+    registry.posts = rest.posts;
     registry.mandates = rest.mandates;
     registry.tombstones = rest.tombstones;
     registry.log = rest.log;
@@ -1159,7 +1191,8 @@ fn get_registry(bytes: &[u8], start: usize) -> Result<Registry, SnapshotError> {
     Ok(registry)
 }
 
-/// The first section, and the handles of its entities (mandates add theirs after).
+/// The first section, and the handles of its people and assemblies (the second section's
+/// entities add theirs after).
 fn get_first(
     bytes: &[u8],
     start: usize,
@@ -1167,36 +1200,16 @@ fn get_first(
     let mut input = In::new(bytes, start);
     let registry = Registry {
         position: Persist::get(&mut input)?,
-        areas: Persist::get(&mut input)?,
         people: Persist::get(&mut input)?,
-        bodies: Persist::get(&mut input)?,
-        posts: Persist::get(&mut input)?,
         assemblies: Persist::get(&mut input)?,
         ..Registry::default()
     };
     input.at_end("the first section")?;
-    let handles = handles_of(&registry);
-    Ok((registry, handles))
-}
-
-/// The handles of the first section's entities: every live area's, person's, body's, post's
-/// and assembly's handle.
-fn handles_of(registry: &Registry) -> Vec<(Handle, EntityId)> {
-    let entities = registry.areas.len()
-        + registry.people.len()
-        + registry.bodies.len()
-        + registry.posts.len()
-        + registry.assemblies.len();
-    let mut handles = Vec::with_capacity(entities);
-    let mut add = |handle: &Handle, id: EntityId| {
-        handles.push((handle.clone(), id));
-    };
-    registry.areas().for_each(|e| add(&e.handle, e.id.into()));
+    let mut handles = Vec::with_capacity(registry.people.len() + registry.assemblies.len());
+    let mut add = |handle: &Handle, id: EntityId| handles.push((handle.clone(), id));
     registry.people().for_each(|e| add(&e.handle, e.id.into()));
-    registry.bodies().for_each(|e| add(&e.handle, e.id.into()));
-    registry.posts().for_each(|e| add(&e.handle, e.id.into()));
     registry
         .assemblies()
         .for_each(|e| add(&e.handle, e.id.into()));
-    handles
+    Ok((registry, handles))
 }
