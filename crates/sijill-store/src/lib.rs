@@ -27,7 +27,7 @@ pub use decoded::{decode_page, read_decoded, ReadDecodeError, DECODE_SPLIT_EVENT
 pub use error::{AppendError, FormatError, InvalidBatch, LimitError, StoreError};
 pub use memory::MemoryStore;
 pub use plan::{plan_group, GroupPlan};
-pub use sled::{IndexReport, SledStore, SLED_FORMAT_VERSION};
+pub use sled::{IndexReport, SledStore, COMMIT_ON_CALLER_KEYS_MAX, SLED_FORMAT_VERSION};
 pub use store::{
     check_link, follow, verify_chain, ChainBreak, ChainProblem, EventStore, PageReader,
     StagedGroup, VerifyReport, FOLLOW_PAGE_EVENTS,

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use sijill_store::conformance::{self, batch, StoreKey};
-use sijill_store::{EventStore, SledStore, StoreError};
+use sijill_store::{EventStore, SledStore, StoreError, COMMIT_ON_CALLER_KEYS_MAX};
 
 fn factory(root: PathBuf) -> impl Fn(StoreKey) -> std::future::Ready<SledStore> {
     move |key| {
@@ -191,4 +191,43 @@ async fn verify_on_demand_covers_the_whole_log_and_indexes() {
         (indexes.events, indexes.commands, indexes.first_problem),
         (1_500, 1, None)
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staged_groups_commit_alike_on_the_callers_thread_and_on_the_blocking_pool() {
+    // Given a group small enough to commit on the caller's thread (a batch of 3 events, no
+    // tags: 4 keys) and one too large for it (3 batches of 1,000 events: 3,003 keys),
+    let small = vec![batch("small", 3, &[])];
+    let large: Vec<_> = (0..3)
+        .map(|i| batch(&format!("large-{i}"), 1_000, &[]))
+        .collect();
+    const { assert!(4 <= COMMIT_ON_CALLER_KEYS_MAX && 3_003 > COMMIT_ON_CALLER_KEYS_MAX) };
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(dir.path()).unwrap();
+    // when both are staged one after the other and awaited,
+    let first = store.append_group_staged(small, 0).await.unwrap();
+    let second = store.append_group_staged(large, 3).await.unwrap();
+    first.durable.await.unwrap();
+    second.durable.await.unwrap();
+    // then each landed where it was planned, and the log holds all of them in order.
+    let ranges: Vec<_> = (first.results.iter().chain(&second.results))
+        .map(|a| (a.command_id.as_str().to_owned(), a.first, a.last))
+        .collect();
+    let expected = [
+        ("small", 1, 3),
+        ("large-0", 4, 1_003),
+        ("large-1", 1_004, 2_003),
+        ("large-2", 2_004, 3_003),
+    ]
+    .map(|(id, first, last)| (id.to_owned(), first, last));
+    assert_eq!(ranges, expected);
+    assert_eq!(store.head().await.unwrap().position, 3_003);
+    let mut positions = Vec::new();
+    let mut from = 1;
+    while from <= 3_003 {
+        let page = store.read(from, 1_000).await.unwrap();
+        positions.extend(page.iter().map(|e| e.position()));
+        from += page.len() as u64;
+    }
+    assert!(positions.iter().copied().eq(1..=3_003));
 }
