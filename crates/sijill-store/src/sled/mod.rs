@@ -100,15 +100,14 @@ async fn wait_durable(
     }
 }
 
-/// Runs sled's blocking work off the async runtime's threads.
 /// [`EventStore::append_group_staged`] commits a group of at most this many sled keys on the
 /// caller's thread instead of tokio's blocking pool. Such a commit is CPU work of about a
 /// millisecond or less (sled's transaction; the fsync runs later on the flusher thread), and
 /// handing it to another thread and back cost the engine's writer more: its durable
 /// throughput rose by 3 to 17 % without the hand-off on a two-core machine (see
-/// `docs/performance.md`, Engine). Larger groups, which
-/// an import or a large record file makes, still go to the blocking pool, so a runtime thread
-/// is never held for long.
+/// `docs/performance.md`, Engine). Larger groups, which an import or a large record file
+/// makes, still go to the blocking pool. The caller's thread is held for its own small commit,
+/// and for the rest of another caller's commit if that one holds the writer lock.
 pub const COMMIT_ON_CALLER_KEYS_MAX: usize = 2_048;
 
 /// The keys a group writes in sled, about: each event and each of its tags, and each
@@ -120,6 +119,7 @@ fn sled_keys(batches: &[NewBatch]) -> usize {
         .sum()
 }
 
+/// Runs sled's blocking work off the async runtime's threads.
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, StoreError> {
