@@ -410,35 +410,9 @@ where
             let hash = hash_of(&key);
             (hash, E::new((hash >> 32) as u32, key, value))
         });
-        if !in_two {
-            let unique = sorted_unique(hashed.collect());
-            let len = unique.len();
-            return KeyMap {
-                root: build(unique, 0),
-                len,
-                entries: PhantomData,
-            };
-        }
-        // Equal keys have equal hashes, so they land in the same branch of the root: each
-        // half of the root's branches is sorted, deduplicated and built on its own.
-        let mut parts: [Vec<(u64, E)>; BRANCH_WIDTH] = Default::default();
-        for entry in hashed {
-            parts[slot(entry.0, 0)].push(entry);
-        }
-        let parts = in_two_halves(parts, sorted_unique);
-        let len = parts.iter().map(Vec::len).sum();
-        if len <= LEAF_LEN_MAX {
-            // So many duplicates that the root is a leaf after all.
-            let root = build(parts.into_iter().flatten().collect(), 0);
-            return KeyMap {
-                root,
-                len,
-                entries: PhantomData,
-            };
-        }
-        let children = in_two_halves(parts, |part| build(part, 1));
+        let (root, len) = root_of(hashed, in_two);
         KeyMap {
-            root: Node::Branch(Arc::new(children)),
+            root,
             len,
             entries: PhantomData,
         }
@@ -521,6 +495,34 @@ where
         parts[slot(entry.0, depth)].push(entry);
     }
     Node::Branch(Arc::new(parts.map(|part| build(part, depth + 1))))
+}
+
+/// The root holding these entries (full hashes beside them), and how many distinct keys it
+/// holds; built on two threads when `in_two`.
+fn root_of<E>(hashed: impl Iterator<Item = (u64, E)>, in_two: bool) -> (Node<E>, usize)
+where
+    E: LeafEntry + Send + Sync,
+    E::Key: Ord,
+{
+    if !in_two {
+        let unique = sorted_unique(hashed.collect());
+        let len = unique.len();
+        return (build(unique, 0), len);
+    }
+    // Equal keys have equal hashes, so they land in the same branch of the root: each half
+    // of the root's branches is sorted, deduplicated and built on its own.
+    let mut parts: [Vec<(u64, E)>; BRANCH_WIDTH] = Default::default();
+    for entry in hashed {
+        parts[slot(entry.0, 0)].push(entry);
+    }
+    let parts = in_two_halves(parts, sorted_unique);
+    let len = parts.iter().map(Vec::len).sum();
+    if len <= LEAF_LEN_MAX {
+        // So many duplicates that the root is a leaf after all.
+        return (build(parts.into_iter().flatten().collect(), 0), len);
+    }
+    let children = in_two_halves(parts, |part| build(part, 1));
+    (Node::Branch(Arc::new(children)), len)
 }
 
 /// Sorted by hash, then key; of equal keys only the last given is kept (the sort is stable).

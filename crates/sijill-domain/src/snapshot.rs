@@ -11,8 +11,8 @@
 //! Layout: a header (`SIJILL-REGISTRY`, the format, the crate version); two sections of
 //! about the same decoding time, read on two threads at once: the position, people and
 //! assemblies, then the areas, bodies, posts, mandates and the rest of [`Registry`]
-//! (tombstones, log, retractions, corrections, search index); a trailer (where the second section starts, as 8 bytes little-endian, and
-//! `REGISTRY`). Integers are LEB128 varints, ids their 16 bytes, texts a length and UTF-8;
+//! (tombstones, log, retractions, corrections, search index); a trailer (where the second
+//! section starts, as 8 bytes little-endian, and `REGISTRY`). Integers are LEB128 varints, ids their 16 bytes, texts a length and UTF-8;
 //! names the state shares are written once per section and referred back to. Values with rules (handles, names, dates) go through
 //! their validating constructors on the way back, so a snapshot yields only values `apply`
 //! could have produced. The handle map is not stored: it is rebuilt from the entities.
@@ -1099,25 +1099,18 @@ struct Rest {
 impl Rest {
     /// The handles of its areas, bodies, posts and mandates.
     fn handles(&self) -> Vec<(Handle, EntityId)> {
-        let mut handles =
-            Vec::with_capacity(self.areas.len() + self.bodies.len() + self.posts.len());
-        let mut add = |handle: &Handle, id: EntityId| handles.push((handle.clone(), id));
-        self.areas
-            .values()
-            .for_each(|e| add(&e.handle, e.id.into()));
-        self.bodies
-            .values()
-            .for_each(|e| add(&e.handle, e.id.into()));
-        self.posts
-            .values()
-            .for_each(|e| add(&e.handle, e.id.into()));
-        for mandate in self.mandates.values() {
-            if let Some(handle) = &mandate.handle {
-                add(handle, mandate.id.into());
-            }
-        }
-        handles
+        let areas = self.areas.values().map(|e| handle_entry(&e.handle, e.id));
+        let bodies = self.bodies.values().map(|e| handle_entry(&e.handle, e.id));
+        let posts = self.posts.values().map(|e| handle_entry(&e.handle, e.id));
+        let mandates =
+            (self.mandates.values()).filter_map(|m| Some(handle_entry(m.handle.as_ref()?, m.id)));
+        areas.chain(bodies).chain(posts).chain(mandates).collect()
     }
+}
+
+/// An entity's entry in the handle map.
+fn handle_entry(handle: &Handle, id: impl Into<EntityId>) -> (Handle, EntityId) {
+    (handle.clone(), id.into())
 }
 
 fn get_rest(input: &mut In) -> Result<Rest, SnapshotError> {
@@ -1205,11 +1198,8 @@ fn get_first(
         ..Registry::default()
     };
     input.at_end("the first section")?;
-    let mut handles = Vec::with_capacity(registry.people.len() + registry.assemblies.len());
-    let mut add = |handle: &Handle, id: EntityId| handles.push((handle.clone(), id));
-    registry.people().for_each(|e| add(&e.handle, e.id.into()));
-    registry
-        .assemblies()
-        .for_each(|e| add(&e.handle, e.id.into()));
+    let people = registry.people().map(|e| handle_entry(&e.handle, e.id));
+    let assemblies = registry.assemblies().map(|e| handle_entry(&e.handle, e.id));
+    let handles = people.chain(assemblies).collect();
     Ok((registry, handles))
 }
