@@ -2,10 +2,13 @@
 //!
 //! Why not `imbl::HashMap`: its leaves are fixed arrays of 16 or 32 slots, and with the
 //! registry's sizes (100,000 to 600,000 keys) a leaf holds 4 to 12 entries, so a 24-byte
-//! entry costs about 80 bytes. A `KeyMap` is a hash trie of 32-way branches whose leaves
+//! entry costs about 80 bytes. A `KeyMap` is a hash trie of 16-way branches whose leaves
 //! are sorted slices of exactly their length, up to [`LEAF_LEN_MAX`] entries: an entry
 //! costs its own size plus a few bytes, and a write after a clone copies one branch per
-//! level and one leaf. A leaf's entries sit in the allocation its `Arc` points to (not
+//! level and one leaf. Copying a branch touches the reference count of each of its children,
+//! each in its own cache line: 16-way branches halve that against 32-way ones for one more
+//! level on a lookup, which made a state kept per batch 26 to 31 % faster to build and left
+//! lookups and in-place writes where they were (`docs/performance.md`, Domain). A leaf's entries sit in the allocation its `Arc` points to (not
 //! behind a `Vec` in it): a lookup then misses the cache once per leaf, not twice, and
 //! finds keys as fast as imbl's map does (rosters measured as fast or faster than with
 //! imbl, where leaves behind a `Vec` made them 10 to 27 % slower). A write that adds or
@@ -39,8 +42,8 @@ pub const LEAF_LEN_MAX: usize = 32;
 /// build takes milliseconds, and starting a thread tens of microseconds.
 const BUILD_IN_TWO_MIN: usize = 1 << 14;
 
-/// Hash bits consumed per level: 32-way branches.
-const BITS_PER_LEVEL: u32 = 5;
+/// Hash bits consumed per level: 16-way branches (see the module's comment for why not 32).
+const BITS_PER_LEVEL: u32 = 4;
 const BRANCH_WIDTH: usize = 1 << BITS_PER_LEVEL;
 /// Below this depth the hash has no bits left; leaves there hold every colliding key.
 const DEPTH_MAX: u32 = u64::BITS / BITS_PER_LEVEL;
