@@ -8,12 +8,13 @@
 //! level and one leaf. Copying a branch touches the reference count of each of its children,
 //! each in its own cache line: 16-way branches halve that against 32-way ones for one more
 //! level on a lookup, which made a state kept per batch 26 to 31 % faster to build and left
-//! lookups and in-place writes where they were (`docs/performance.md`, Domain). A leaf's entries sit in the allocation its `Arc` points to (not
-//! behind a `Vec` in it): a lookup then misses the cache once per leaf, not twice, and
-//! finds keys as fast as imbl's map does (rosters measured as fast or faster than with
-//! imbl, where leaves behind a `Vec` made them 10 to 27 % slower). A write that adds or
-//! removes an entry builds a new leaf; if no snapshot shares the old one, it moves the
-//! entries instead of cloning them (which would touch the reference counts of the values).
+//! lookups and in-place writes where they were (`docs/performance.md`, Domain). A leaf's
+//! entries sit in the allocation its `Arc` points to (not behind a `Vec` in it): a lookup
+//! then misses the cache once per leaf, not twice, and finds keys as fast as imbl's map does
+//! (rosters measured as fast or faster than with imbl, where leaves behind a `Vec` made them
+//! 10 to 27 % slower). A write that adds or removes an entry builds a new leaf; if no
+//! snapshot shares the old one, it moves the entries instead of cloning them (which would
+//! touch the reference counts of the values).
 //!
 //! Each entry keeps 32 bits of its key's hash, and leaves are sorted by them: a lookup
 //! compares integers and reads a key only when they are equal, which for a handle saves a
