@@ -12,10 +12,11 @@
 //! about the same decoding time, read on two threads at once: the position, people and
 //! assemblies, then the areas, bodies, posts, mandates and the rest of [`Registry`]
 //! (tombstones, log, retractions, corrections, search index); a trailer (where the second
-//! section starts, as 8 bytes little-endian, and `REGISTRY`). Integers are LEB128 varints, ids their 16 bytes, texts a length and UTF-8;
-//! names the state shares are written once per section and referred back to. Values with rules (handles, names, dates) go through
-//! their validating constructors on the way back, so a snapshot yields only values `apply`
-//! could have produced. The handle map is not stored: it is rebuilt from the entities.
+//! section starts, as 8 bytes little-endian, and `REGISTRY`). Integers are LEB128 varints,
+//! ids their 16 bytes, texts a length and UTF-8; names the state shares are written once per
+//! section and referred back to. Values with rules (handles, names, dates) go through their
+//! validating constructors on the way back, so a snapshot yields only values `apply` could
+//! have produced. The handle map is not stored: it is rebuilt from the entities.
 //!
 //! Every entity is written by destructuring it completely, so adding a field to a state type
 //! fails to compile here until the snapshot carries it.
