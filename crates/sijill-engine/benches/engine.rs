@@ -9,8 +9,9 @@
 //! a copy, so every run starts from the same log. Each durable throughput row runs twice:
 //! first on its own copy of the log (the registry the targets name), then all rows again one
 //! after another in one engine, each on the registry the rows before it left.
-//! `SIJILL_BENCH_ONLY=cold|write` runs one phase, and `SIJILL_BENCH_ROW=64x10` one durable
-//! throughput row of the write phase.
+//! `SIJILL_BENCH_ONLY=cold|write|memory|breakdown|checkpoint` runs one phase, and
+//! `SIJILL_BENCH_ROW=64x10` one durable throughput row of the write phase. One run at a time:
+//! a second one started while another is going stops at once, naming the lock it found.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -60,13 +61,14 @@ fn main() -> BenchResult<()> {
 async fn run(scale_name: &str, scale: Scale, duration: Duration) -> BenchResult<()> {
     let folder =
         PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("engine-bench-{scale_name}"));
+    let _only_run = lock_bench_folders(&folder)?;
     let events = prepare_log(&folder, scale).await?;
     println!(
         "log: {events} events at scale `{scale_name}` in {}",
         folder.display()
     );
 
-    // For profiling one phase: SIJILL_BENCH_ONLY=cold|write.
+    // For profiling one phase (see the module's comment).
     let only = std::env::var("SIJILL_BENCH_ONLY").unwrap_or_default();
     if only == "breakdown" {
         return breakdown(&folder).await;
@@ -286,6 +288,34 @@ fn copy_folder(from: &Path, to: &Path) -> BenchResult<()> {
         }
     }
     Ok(())
+}
+
+/// Holds an exclusive lock beside the benchmark's folders for as long as the returned file
+/// lives. Two runs at once would replace each other's copies of the log under a running store
+/// (the copies have fixed paths), and their figures would measure each other anyway.
+fn lock_bench_folders(folder: &Path) -> BenchResult<std::fs::File> {
+    let path = folder.with_extension("lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)?;
+    // `flock` rather than `File::try_lock`, which is newer than the workspace's Rust version.
+    use std::os::fd::AsRawFd;
+    // SAFETY: the descriptor is open for the whole call (`file` owns it).
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+        return Ok(file);
+    }
+    let error = std::io::Error::last_os_error();
+    if error.kind() != std::io::ErrorKind::WouldBlock {
+        return Err(error.into());
+    }
+    Err(format!(
+        "another engine benchmark holds {}: run one at a time (its rows write to copies of \
+         the log at fixed paths), or wait for it to finish",
+        path.display()
+    )
+    .into())
 }
 
 /// Builds the synthetic log in `folder` unless a previous run built it. Returns its length.
