@@ -294,6 +294,8 @@ fn copy_folder(from: &Path, to: &Path) -> BenchResult<()> {
 /// lives. Two runs at once would replace each other's copies of the log under a running store
 /// (the copies have fixed paths), and their figures would measure each other anyway.
 fn lock_bench_folders(folder: &Path) -> BenchResult<std::fs::File> {
+    use std::os::fd::AsRawFd;
+
     let path = folder.with_extension("lock");
     let file = std::fs::OpenOptions::new()
         .create(true)
@@ -301,7 +303,6 @@ fn lock_bench_folders(folder: &Path) -> BenchResult<std::fs::File> {
         .write(true)
         .open(&path)?;
     // `flock` rather than `File::try_lock`, which is newer than the workspace's Rust version.
-    use std::os::fd::AsRawFd;
     // SAFETY: the descriptor is open for the whole call (`file` owns it).
     if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
         return Ok(file);

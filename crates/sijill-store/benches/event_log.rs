@@ -89,7 +89,7 @@ fn raw_sled() -> (tempfile::TempDir, sled::Db) {
 
 /// Raw sled: insert + flush, one value at a time (optionally + fdatasync, what durability
 /// costs).
-fn raw_single(fsync: bool) -> (f64, Duration) {
+fn raw_single(durable: bool) -> (f64, Duration) {
     let (dir, db) = raw_sled();
     let value = vec![7u8; RAW_VALUE_BYTES];
     let mut samples = Vec::with_capacity(SINGLES);
@@ -98,7 +98,7 @@ fn raw_single(fsync: bool) -> (f64, Duration) {
         let t = Instant::now();
         db.insert(i.to_be_bytes(), value.as_slice()).unwrap();
         db.flush().unwrap();
-        if fsync {
+        if durable {
             sync_log_file(dir.path());
         }
         samples.push(t.elapsed());
@@ -339,10 +339,10 @@ async fn main() {
     println!("| --- | --- |");
     if only.is_empty() {
         let (raw_single_rate, raw_single_median) = raw_single(false);
-        let (raw_fsync_rate, raw_fsync_median) = raw_single(true);
+        let (raw_durable_rate, raw_durable_median) = raw_single(true);
         let raw_batched_rate = raw_batched();
         println!("| raw sled insert+flush, one at a time | {raw_single_rate:.0} values/s, median {raw_single_median:?} |");
-        println!("| raw sled insert+flush+fdatasync, one at a time | {raw_fsync_rate:.0} values/s, median {raw_fsync_median:?} |");
+        println!("| raw sled insert+flush+fdatasync, one at a time | {raw_durable_rate:.0} values/s, median {raw_durable_median:?} |");
         println!("| raw sled apply_batch(1,000 x 300 B)+flush | {raw_batched_rate:.0} values/s |");
     }
     for size in [1, 10, 100, 1_000].into_iter().filter(|_| runs("single")) {
@@ -357,7 +357,7 @@ async fn main() {
         let stored_bytes = stored_event_bytes().await;
         for callers in [16, 64] {
             let rate = raw_store_keys(callers, stored_bytes);
-            println!("| raw sled: the store's keys for groups of {callers} one-event batches ({stored_bytes} B events; 4-tree transaction + flush + fsync), one group at a time | {rate:.0} events/s |");
+            println!("| raw sled: the store's keys for groups of {callers} one-event batches ({stored_bytes} B events; 4-tree transaction + flush + fdatasync), one group at a time | {rate:.0} events/s |");
         }
     }
     for callers in [16, 64].into_iter().filter(|_| runs("grouped")) {
