@@ -260,8 +260,9 @@ impl SledFiles {
     /// persists the data with the metadata needed to read it back (the size, where the blocks
     /// are), which is what sled's `flush` leaves out. It skips only the file's times, and so,
     /// on most flushes, a journal commit: single appends measured 8 to 11 % faster with it
-    /// (`docs/performance.md`, Engine). PostgreSQL's default `wal_sync_method` makes the same
-    /// call. New blob files are new names, so they keep a full fsync (and their folder's).
+    /// (`docs/performance.md`, Event log and Engine). PostgreSQL's default `wal_sync_method`
+    /// makes the same call. New blob files are new names, so they keep a full fsync (and their
+    /// folder's).
     pub fn sync(&mut self) -> io::Result<()> {
         self.db.sync_data()?;
         self.sync_new_blobs()
